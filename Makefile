@@ -1,0 +1,55 @@
+# The seminar portal. Quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev translations audit lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+	@tools/system-deps.sh run
+
+install-dev: $(VENV)/.installed-dev
+	@tools/system-deps.sh test
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | grep -v '^compiling' || true
+
+## Create the environment, migrate, load the seminar (with demo accounts when empty), serve.
+run: install translations
+	$(BIN)/flask db upgrade
+	@$(BIN)/flask seminar load-plan --demo --if-empty
+	@echo ""
+	@echo "The portal: http://$(HOST):$(PORT)/   (stop with Ctrl+C)"
+	@echo ""
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Install what the tests need and run them all (SQLite, and PostgreSQL where it is installed).
+test: install-dev translations
+	@url=$$(tools/ensure-postgres.sh); \
+	if [ -n "$$url" ] && [ -z "$${TEST_DATABASE_URL:-}" ]; then export TEST_DATABASE_URL="$$url"; \
+	  echo "PostgreSQL tests: $$url"; fi; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+audit: $(VENV)/.installed-dev
+	$(BIN)/pip-audit --progress-spinner off -r requirements.txt
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

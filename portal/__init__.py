@@ -1,0 +1,159 @@
+"""The seminar portal: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+
+from config import DEFAULT_SECRET_KEY, Config, config_for
+
+from . import clock
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def select_locale() -> str:
+    """The chosen language: the session's choice, then the user's, then Vietnamese."""
+    languages = ("vi", "en")
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return "vi"
+
+
+def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder="static",
+    )
+    config_class = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+
+    if app.config.get("MAX_UPLOAD_MB") and "MAX_CONTENT_LENGTH" not in overrides:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
+
+    if app.config["PORTAL_ENV"] == "production":
+        key = app.config.get("SECRET_KEY")
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:
+            raise RuntimeError(
+                "SECRET_KEY is missing or is the development default; production refuses to "
+                "start. Set SECRET_KEY to a long random value (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "portal.sqlite3"
+        )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from . import database  # noqa: F401  (registers the engine events)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    limiter.init_app(app)
+    _init_login(app)
+
+    from .storage import Storage
+
+    app.extensions["storage"] = Storage(app.config["UPLOAD_DIR"])
+
+    from .attendee import bp as attendee_bp
+    from .auth import bp as auth_bp
+    from .office import bp as office_bp
+    from .presenter import bp as presenter_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(presenter_bp)
+    app.register_blueprint(attendee_bp)
+    app.register_blueprint(office_bp, url_prefix="/office")
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    _init_templates(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+
+def _init_templates(app: Flask) -> None:
+    from flask_wtf.csrf import generate_csrf
+
+    from .services.seminars import KIND_LABELS
+
+    app.jinja_env.filters["vn_datetime"] = clock.format_datetime
+    app.jinja_env.filters["vn_date"] = clock.format_date
+    app.jinja_env.filters["vn_time"] = clock.format_time
+    app.jinja_env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, "")
+    app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+
+    @app.context_processor
+    def inject_common():
+        return {
+            "current_locale": str(get_locale() or "vi"),
+            "has_endpoint": lambda name: name in app.view_functions,
+            "now_utc": clock.now(),
+        }
+
+    @app.before_request
+    def remember_request_start():
+        g.request_started = clock.now()
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+from ..access import require
+
+bp = Blueprint("attendee", __name__)
+require(bp)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,74 @@
+"""Database behaviour shared by every engine: SQLite pragmas, write locks.
+
+SQLite: WAL journal, foreign keys on, a generous busy timeout, and transactions begun by us
+(pysqlite's own implicit BEGIN is turned off) so that ``lock_seminar`` can start one with
+``BEGIN IMMEDIATE``: the write lock is taken before anything is read, which serialises
+registrations across threads and worker processes.
+PostgreSQL: ``SELECT … FOR UPDATE`` on the seminar row does the same.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sqlite3
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+_begin_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "begin_immediate", default=False
+)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):  # pragma: no branch
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode")
+    mode = cursor.fetchone()
+    if mode and mode[0] not in ("memory", "wal"):
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def lock_seminar(seminar):
+    """Start (or continue) a transaction that holds the write lock on ``seminar``.
+
+    Whatever the session had pending is committed first on SQLite, since the lock can only be
+    taken at the start of a transaction there. Returns the seminar, refreshed.
+    """
+    from .models import Seminar
+
+    if is_sqlite():
+        if db.session().in_transaction():
+            db.session.commit()
+        token = _begin_immediate.set(True)
+        try:
+            db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
+        finally:
+            _begin_immediate.reset(token)
+        db.session.refresh(seminar)
+        return seminar
+    return db.session.scalars(
+        select(Seminar)
+        .where(Seminar.id == seminar.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

@@ -1,0 +1,295 @@
+"""The portal's data, as typed SQLAlchemy 2.0 models.
+
+Instants are stored as naive UTC in the database and come back as aware UTC datetimes
+(``UTCDateTime``), so SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import clock
+from .extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as naive UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return clock.as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return clock.as_utc(value)
+
+
+class AssignmentKind(enum.Enum):
+    INTRODUCTORY_REPORT = "introductory_report"
+    CONTRIBUTED_PAPER = "contributed_paper"
+
+
+class RegistrationStatus(enum.Enum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Seminar(db.Model):
+    __tablename__ = "seminar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    organiser: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    attendance: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    session_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    session_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer, default=20)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="seminar", order_by="Assignment.position"
+    )
+
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+
+    def confirmed_count(self) -> int:
+        return db.session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.seminar_id == self.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        ) or 0
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.confirmed_count(), 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.confirmed_count() >= self.capacity
+
+
+class Unit(db.Model):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+
+    members: Mapped[list[User]] = relationship(back_populates="unit")
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="unit")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    is_office: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+
+    unit: Mapped[Unit | None] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_presenter(self) -> bool:
+        return self.unit is not None and bool(self.unit.assignments)
+
+    def registration_for(self, seminar: Seminar) -> Registration | None:
+        return db.session.scalar(
+            select(Registration).where(
+                Registration.seminar_id == seminar.id, Registration.user_id == self.id
+            )
+        )
+
+    def is_attendee_of(self, seminar: Seminar) -> bool:
+        registration = self.registration_for(seminar)
+        return registration is not None and registration.status == RegistrationStatus.CONFIRMED
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(ForeignKey("seminar.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AssignmentKind] = mapped_column(_enum(AssignmentKind, "assignment_kind"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    deadline_extension: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+
+    seminar: Mapped[Seminar] = relationship(back_populates="assignments")
+    unit: Mapped[Unit] = relationship(back_populates="assignments")
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="assignment", order_by="Submission.number"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("seminar_id", "position", name="uq_assignment_seminar_position"),
+        CheckConstraint("position BETWEEN 1 AND 99", name="position_range"),
+    )
+
+    @property
+    def effective_deadline(self) -> datetime:
+        return self.deadline_extension or self.seminar.deadline
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        """True while an upload arriving at ``at`` (default: now) is on time."""
+        return (at or clock.now()) < self.effective_deadline
+
+    @property
+    def current_submission(self) -> Submission | None:
+        return self.submissions[-1] if self.submissions else None
+
+
+class Submission(db.Model):
+    """One uploaded revision of an assignment's paper. Never overwritten."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    original_filename: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(String(500), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_type: Mapped[str] = mapped_column(String(16))  # "pdf" or "docx"
+    pages: Mapped[int | None] = mapped_column(Integer)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The normalised PDF made at upload (issue 5): its stored path, pages, page sizes and notes.
+    normalised_path: Mapped[str | None] = mapped_column(String(500))
+    normalised_pages: Mapped[int | None] = mapped_column(Integer)
+    page_sizes: Mapped[str] = mapped_column(Text, default="")
+    conversion_notes: Mapped[str] = mapped_column(Text, default="")
+
+    assignment: Mapped[Assignment] = relationship(back_populates="submissions")
+    uploader: Mapped[User | None] = relationship(foreign_keys=[uploader_id])
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "number", name="uq_submission_assignment_number"),
+    )
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(ForeignKey("seminar.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        _enum(RegistrationStatus, "registration_status")
+    )
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    # Orders the waiting list: the moment the person joined it (first come, first served).
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promoted_notice_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    seminar: Mapped[Seminar] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("seminar_id", "user_id", name="uq_registration_seminar_user"),
+    )
+
+
+class Booklet(db.Model):
+    """One build of the proceedings booklet."""
+
+    __tablename__ = "booklet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(ForeignKey("seminar.id"), index=True)
+    built_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    is_draft: Mapped[bool] = mapped_column(Boolean, default=True)
+    pages: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(500), unique=True)
+    # JSON list of {"position", "submission_id", "start_page", "pages"}
+    contents: Mapped[str] = mapped_column(Text, default="[]")
+
+    built_by: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship()

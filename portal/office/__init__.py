@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+from ..access import is_office, require
+
+bp = Blueprint("office", __name__)
+require(bp, is_office)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,25 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+
+class DeadlineForm(FlaskForm):
+    deadline = StringField(_l("Deadline (DD/MM/YYYY HH:MM, Vietnam time)"),
+                           validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Save the deadline"))
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(_l("Capacity (seats)"),
+                            validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    submit = SubmitField(_l("Save the capacity"))
+
+
+class SessionForm(FlaskForm):
+    start = StringField(_l("Session starts (DD/MM/YYYY HH:MM)"),
+                        validators=[DataRequired(), Length(max=32)])
+    end = StringField(_l("Session ends (DD/MM/YYYY HH:MM)"),
+                      validators=[DataRequired(), Length(max=32)])
+    venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Save the session"))

@@ -1,0 +1,185 @@
+"""Accounts: creating, importing, authenticating, changing passwords."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Unit, User
+from . import audit
+from .errors import InvalidInput
+
+MIN_PASSWORD = 8
+# A real hash to compare against when the email is unknown, so both paths take the same time.
+_DUMMY = User(email="", full_name="", password_hash="")
+_DUMMY.set_password(secrets.token_hex(8))
+
+
+def normalise_email(email: str) -> str:
+    value = (email or "").strip()
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput(_l("“%(value)s” is not a valid email address."), value=value) from None
+    return checked.normalized.lower()
+
+
+def find_by_email(email: str) -> User | None:
+    value = (email or "").strip().lower()
+    if not value:
+        return None
+    return db.session.scalar(select(User).where(func.lower(User.email) == value))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None:
+        _DUMMY.check_password(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
+        return None
+    return user
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def _find_unit(name: str | None) -> Unit | None:
+    if not name:
+        return None
+    unit = db.session.scalar(select(Unit).where(Unit.name == name.strip()))
+    if unit is None:
+        names = ", ".join(db.session.scalars(select(Unit.name).order_by(Unit.id)))
+        raise InvalidInput(
+            _l("There is no unit named “%(value)s”. The units are: %(names)s"),
+            value=name, names=names,
+        )
+    return unit
+
+
+@dataclass
+class NewUser:
+    email: str
+    name: str
+    password: str | None = None
+    position: str = ""
+    unit: str | None = None
+    office: bool = False
+
+
+def _build(spec: NewUser) -> tuple[User, str, bool]:
+    email = normalise_email(spec.email)
+    name = (spec.name or "").strip()
+    if not name:
+        raise InvalidInput(_l("A name is required."))
+    if len(name) > 200:
+        raise InvalidInput(_l("The name is too long (at most 200 characters)."))
+    if find_by_email(email) is not None:
+        raise InvalidInput(_l("An account with the email %(value)s exists already."), value=email)
+    generated = not spec.password
+    password = spec.password or generate_password()
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(_l("The password must have at least %(n)d characters."),
+                           n=MIN_PASSWORD)
+    user = User(
+        email=email,
+        full_name=name,
+        position=(spec.position or "").strip()[:200],
+        unit=_find_unit(spec.unit),
+        is_office=bool(spec.office),
+        active=True,
+    )
+    user.set_password(password)
+    return user, password, generated
+
+
+def create_user(spec: NewUser, actor: User | None = None) -> tuple[User, str]:
+    user, password, _generated = _build(spec)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor, target=user.email, office=user.is_office)
+    db.session.commit()
+    return user, password
+
+
+_TRUE = {"1", "true", "yes", "y", "x", "có", "co"}
+_FALSE = {"", "0", "false", "no", "n", "không", "khong"}
+
+
+def import_users(text: str, actor: User | None = None) -> list[tuple[User, str | None]]:
+    """Import a UTF-8 CSV with header ``email,name`` and optional ``password,position,unit,
+    office``. All or nothing: a bad row raises InvalidInput naming its line, and nothing is
+    stored. Returns (user, generated password or None) per row."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    if "email" not in fields or "name" not in fields:
+        raise InvalidInput(_l("The first line of the CSV must name the columns, with at least "
+                              "“email” and “name”."))
+    allowed = {"email", "name", "password", "position", "unit", "office"}
+    unknown = [f for f in fields if f not in allowed]
+    if unknown:
+        raise InvalidInput(_l("Unknown columns in the CSV: %(names)s. Allowed: email, name, "
+                              "password, position, unit, office."), names=", ".join(unknown))
+    reader.fieldnames = fields
+    results: list[tuple[User, str | None]] = []
+    seen: set[str] = set()
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise InvalidInput(_l("Line %(line)d: more values than columns."), line=line)
+            values = {k: (v or "").strip() for k, v in row.items()}
+            if not any(values.values()):
+                continue
+            office_text = values.get("office", "").lower()
+            if office_text not in _TRUE | _FALSE:
+                raise InvalidInput(_l("Line %(line)d: “office” must be yes or no."), line=line)
+            spec = NewUser(
+                email=values.get("email", ""),
+                name=values.get("name", ""),
+                password=values.get("password") or None,
+                position=values.get("position", ""),
+                unit=values.get("unit") or None,
+                office=office_text in _TRUE,
+            )
+            try:
+                user, password, generated = _build(spec)
+            except InvalidInput as error:
+                raise InvalidInput(_l("Line %(line)d: %(reason)s"), line=line,
+                                   reason=str(error)) from None
+            if user.email in seen:
+                raise InvalidInput(_l("Line %(line)d: %(value)s appears twice in the file."),
+                                   line=line, value=user.email)
+            seen.add(user.email)
+            db.session.add(user)
+            results.append((user, password if generated else None))
+        if not results:
+            raise InvalidInput(_l("The CSV holds no accounts."))
+        db.session.flush()
+        audit.record("user.import", actor, count=len(results))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return results
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current or ""):
+        raise InvalidInput(_l("The current password is not right."))
+    if len(new or "") < MIN_PASSWORD:
+        raise InvalidInput(_l("The password must have at least %(n)d characters."),
+                           n=MIN_PASSWORD)
+    user.set_password(new)
+    audit.record("user.change_password", user, target=user.email)
+    db.session.commit()
