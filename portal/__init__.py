@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+# Imports live inside the functions: the document worker (``python -m
+# portal.services.docworker``) imports this package in a fresh child process for every upload,
+# and must not pay for Flask's extensions it never uses.
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g, request, session
-from flask_babel import get_locale
+if TYPE_CHECKING:
+    from flask import Flask
 
-from config import DEFAULT_SECRET_KEY, Config, config_for
-
-from . import clock
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from config import Config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
     """The chosen language: the session's choice, then the user's, then Vietnamese."""
+    from flask import request, session
+
     languages = ("vi", "en")
     chosen = session.get("lang") if request else None
     if chosen in languages:
@@ -32,6 +34,12 @@ def select_locale() -> str:
 
 
 def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
+    from flask import Flask
+
+    from config import DEFAULT_SECRET_KEY, config_for
+
+    from .extensions import babel, csrf, db, limiter, migrate
+
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -106,6 +114,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
 
 def _init_login(app: Flask) -> None:
+    from .extensions import db, login_manager
     from .models import User
 
     login_manager.init_app(app)
@@ -125,8 +134,11 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
+    from flask import g
+    from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
+    from . import clock
     from .services.seminars import KIND_LABELS
 
     app.jinja_env.filters["vn_datetime"] = clock.format_datetime

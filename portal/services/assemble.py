@@ -1,0 +1,776 @@
+"""Build the proceedings booklet from papers already normalised to PDF (see ``convert``).
+
+The front matter (cover, agenda, table of contents, and a placeholder page for each missing
+paper) is one WeasyPrint render of ``templates/pdf/front_matter.html``; everything else is
+pikepdf in one process: the pages are merged, then every page but the cover gets its number
+stamped bottom centre as viewed (whatever its size, origin or /Rotate), a draft gets a
+"BẢN NHÁP" mark on every page, and the page labels, bookmarks and metadata are written.
+
+The stamp font is a small subset of the bundled Liberation Serif, built once per process
+and embedded as a Type 0 font with a ToUnicode map, so the numbers and the mark are
+extractable text. Pure functions: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, String
+
+from portal.services.convert import (
+    FONT_DIR,
+    PDF_TEMPLATE_DIR,
+    make_url_fetcher,
+    page_rotation,
+    temporary_path,
+)
+
+FRONT_TEMPLATE = "front_matter.html"
+BOOKLET_CSS = PDF_TEMPLATE_DIR / "booklet.css"
+_FRONT_VERSION = "1"
+
+DRAFT_MARK = "BẢN NHÁP"
+NUMBER_SIZE = 11.0  # pt
+NUMBER_BASELINE = 31.0  # pt above the bottom edge as viewed (about 11 mm)
+BANNER_SIZE = 10.0  # pt, the draft's text line at the top
+BANNER_DROP = 22.0  # pt from the top edge as viewed to the banner's baseline
+_STAMP_CHARS = "0123456789" + DRAFT_MARK
+
+Progress = Callable[[str, float], None]
+
+
+# -- inputs and result ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """What the cover and agenda say; dates already formatted in Vietnam time."""
+
+    title: str
+    organiser: str
+    agency: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI"
+    venue: str = ""
+    session: str = ""  # e.g. "08:00–11:30, ngày 17/05/2021"
+    place_date: str = ""  # e.g. "Quảng Ngãi, tháng 5 năm 2021"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One paper of the booklet; ``pdf`` is its normalised PDF, or None when missing."""
+
+    position: int
+    kind: str  # "Báo cáo đề dẫn", "Tham luận"
+    unit: str
+    presenter: str
+    title: str
+    pdf: Path | None
+
+
+@dataclass
+class BookletResult:
+    pages: int
+    starts: list[int]  # 1-based first page of each part, in order
+    sha256: str
+    size: int
+    front_pages: int = 0
+    front_cached: bool = False
+    seconds: float = 0.0
+
+
+class BookletError(Exception):
+    """The booklet cannot be built; the message says why."""
+
+
+class MissingPapers(BookletError):
+    """A final booklet was asked for while some papers are missing."""
+
+    def __init__(self, parts: Sequence[Part]):
+        self.parts = list(parts)
+        listed = "; ".join(f"{part.position}. {part.unit}" for part in self.parts)
+        super().__init__(f"papers missing: {listed}")
+
+
+def plan_starts(front_pages: int, part_pages: Sequence[int]) -> list[int]:
+    """The 1-based first page of each part, after ``front_pages`` of front matter."""
+    starts, page = [], front_pages + 1
+    for count in part_pages:
+        starts.append(page)
+        page += count
+    return starts
+
+
+# -- the build ------------------------------------------------------------------------------
+
+
+def build_booklet(
+    front: FrontMatter,
+    parts: list[Part],
+    out: Path,
+    draft: bool,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> BookletResult:
+    """Build the booklet into ``out`` (written to a temporary file, then renamed).
+
+    A final build (``draft=False``) refuses missing papers with ``MissingPapers``.
+    ``cache_dir``, if given, keeps rendered front matter keyed by everything it shows.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda stage, fraction: None)
+    ordered = sorted(parts, key=lambda part: part.position)
+    missing = [part for part in ordered if part.pdf is None]
+    if missing and not draft:
+        raise MissingPapers(missing)
+    out = Path(out)
+    try:
+        return _build(front, ordered, out, draft, cache_dir, report, started)
+    except pikepdf.PdfError as error:
+        raise BookletError(f"the booklet cannot be built: {error}") from error
+
+
+def _build(
+    front: FrontMatter,
+    ordered: list[Part],
+    out: Path,
+    draft: bool,
+    cache_dir: Path | None,
+    report: Progress,
+    started: float,
+) -> BookletResult:
+    with contextlib.ExitStack() as stack:
+        sources: list[Pdf | None] = []
+        for part in ordered:
+            if part.pdf is None:
+                sources.append(None)
+                continue
+            try:
+                sources.append(stack.enter_context(pikepdf.open(part.pdf)))
+            except (pikepdf.PdfError, OSError) as error:
+                raise BookletError(f"paper {part.position} cannot be read: {error}") from error
+        counts = [len(source.pages) if source is not None else 0 for source in sources]
+        for part, source, count in zip(ordered, sources, counts, strict=True):
+            if source is not None and count == 0:
+                raise BookletError(f"paper {part.position} has no pages")
+
+        report("front matter", 0.05)
+        rendered = _front_matter(front, ordered, counts, cache_dir)
+        front_pdf = stack.enter_context(pikepdf.open(io.BytesIO(rendered.data)))
+
+        report("merging", 0.4)
+        booklet = stack.enter_context(Pdf.new())
+        _append_pages(booklet, front_pdf, range(rendered.front_pages))
+        start_indices = []
+        for index, source in enumerate(sources):
+            start_indices.append(len(booklet.pages))
+            if source is not None:
+                _append_pages(booklet, source, range(len(source.pages)))
+            else:
+                first, count = rendered.placeholders[index]
+                _append_pages(booklet, front_pdf, range(first, first + count))
+        starts = [index + 1 for index in start_indices]
+        if starts != rendered.starts:
+            raise BookletError("internal error: table of contents disagrees with the pages")
+
+        report("numbering", 0.55)
+        _link_table_of_contents(booklet, rendered.front_pages, start_indices)
+        _stamp_pages(booklet, draft)
+        _finish_document(booklet, front, ordered, start_indices, rendered)
+
+        report("saving", 0.75)
+        version = max(
+            (pdf.pdf_version for pdf in (front_pdf, *sources) if pdf is not None),
+            key=lambda text: tuple(int(n) for n in text.split(".") if n.isdigit()),
+        )
+        tmp = temporary_path(out)
+        try:
+            booklet.save(
+                tmp,
+                min_version=version,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                compress_streams=True,
+            )
+            digest, size = _sha256(tmp)
+            os.replace(tmp, out)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        pages = len(booklet.pages)
+
+    report("done", 1.0)
+    return BookletResult(
+        pages=pages,
+        starts=starts,
+        sha256=digest,
+        size=size,
+        front_pages=rendered.front_pages,
+        front_cached=rendered.cached,
+        seconds=round(time.perf_counter() - started, 4),
+    )
+
+
+def _append_pages(booklet: Pdf, source: Pdf, pages: range) -> None:
+    """Append ``source``'s pages with what they need from their document: form fields,
+    named destinations of their links, optional content (layers). Their own bookmarks are
+    left behind (the booklet has one per paper). Older pikepdf: a plain page copy."""
+    if hasattr(booklet, "add_pages_from"):
+        booklet.add_pages_from(source, pages, outlines="ignore")
+    else:  # older pikepdf without add_pages_from: the pages alone
+        booklet.pages.extend([source.pages[index] for index in pages])
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+# -- front matter ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Rendered:
+    data: bytes
+    front_pages: int  # cover + agenda + table of contents
+    starts: list[int]
+    placeholders: dict[int, tuple[int, int]] = field(default_factory=dict)  # part -> pages
+    anchors: dict[str, int] = field(default_factory=dict)  # "cover", "agenda", "toc" -> page
+    cached: bool = False
+
+
+@functools.lru_cache(maxsize=1)
+def _jinja_environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PDF_TEMPLATE_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _stylesheet(path: str, mtime_ns: int) -> Any:
+    from weasyprint import CSS
+
+    return CSS(filename=path, url_fetcher=make_url_fetcher())
+
+
+def _front_key(front: FrontMatter, parts: Sequence[Part], starts: Sequence[int]) -> str:
+    material = {
+        "version": _FRONT_VERSION,
+        "css": hashlib.sha256(BOOKLET_CSS.read_bytes()).hexdigest(),
+        "template": hashlib.sha256((PDF_TEMPLATE_DIR / FRONT_TEMPLATE).read_bytes()).hexdigest(),
+        "front": asdict(front),
+        "parts": [
+            [part.kind, part.unit, part.presenter, part.title, part.pdf is None] for part in parts
+        ],
+        "starts": list(starts),
+    }
+    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def _front_matter(
+    front: FrontMatter, parts: Sequence[Part], counts: Sequence[int], cache_dir: Path | None
+) -> _Rendered:
+    """Render the front matter whose table of contents matches the final page numbers.
+
+    The placeholders are one page each and come after the table of contents, so the page
+    numbers depend only on the length of cover + agenda + contents: guess it (3), render,
+    and render again only if the guess was wrong.
+    """
+    part_pages = [
+        count if part.pdf is not None else 1 for part, count in zip(parts, counts, strict=True)
+    ]
+    guess = 3
+    for _attempt in range(4):
+        starts = plan_starts(guess, part_pages)
+        key = _front_key(front, parts, starts)
+        cached = _cache_load(cache_dir, key)
+        if cached is not None and cached.front_pages == guess:
+            return cached
+        rendered = _render_front(front, parts, starts)
+        placeholder_pages = [
+            rendered.placeholders[index][1] for index, part in enumerate(parts) if part.pdf is None
+        ]
+        if rendered.front_pages == guess and all(count == 1 for count in placeholder_pages):
+            _cache_store(cache_dir, key, rendered)
+            return rendered
+        if any(count != 1 for count in placeholder_pages):
+            part_pages = [
+                count if part.pdf is not None else rendered.placeholders[index][1]
+                for index, (part, count) in enumerate(zip(parts, counts, strict=True))
+            ]
+        guess = rendered.front_pages
+    raise BookletError("the front matter's page count does not settle")
+
+
+def agency_lines(agency: str) -> list[str]:
+    """The agency's name as the cover sets it: the lines given, or the department over its
+    province ("SỞ KHOA HỌC VÀ CÔNG NGHỆ" / "TỈNH QUẢNG NGÃI") when given as one line."""
+    lines = [line.strip() for line in agency.splitlines() if line.strip()]
+    if len(lines) == 1:
+        head, sep, tail = lines[0].rpartition(" TỈNH ")
+        if sep and head:
+            return [head, "TỈNH " + tail]
+    return lines
+
+
+def _render_front(front: FrontMatter, parts: Sequence[Part], starts: list[int]) -> _Rendered:
+    from weasyprint import HTML
+
+    html = _jinja_environment().get_template(FRONT_TEMPLATE).render(
+        front=front, parts=parts, starts=starts, agency_lines=agency_lines(front.agency)
+    )
+    css = _stylesheet(str(BOOKLET_CSS), BOOKLET_CSS.stat().st_mtime_ns)
+    document = HTML(
+        string=html, base_url=PDF_TEMPLATE_DIR.as_uri() + "/", url_fetcher=make_url_fetcher()
+    ).render(stylesheets=[css])
+    data = document.write_pdf()
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    total = len(document.pages)
+    firsts = sorted(
+        (anchors[f"missing-{index}"], index)
+        for index, part in enumerate(parts)
+        if part.pdf is None
+    )
+    placeholders: dict[int, tuple[int, int]] = {}
+    for position, (first, index) in enumerate(firsts):
+        end = firsts[position + 1][0] if position + 1 < len(firsts) else total
+        placeholders[index] = (first, end - first)
+    front_pages = firsts[0][0] if firsts else total
+    return _Rendered(
+        data=data,
+        front_pages=front_pages,
+        starts=starts,
+        placeholders=placeholders,
+        anchors={name: anchors[name] for name in ("cover", "agenda", "toc") if name in anchors},
+    )
+
+
+def _cache_paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
+    return cache_dir / f"front-{key}.pdf", cache_dir / f"front-{key}.json"
+
+
+def _cache_load(cache_dir: Path | None, key: str) -> _Rendered | None:
+    if cache_dir is None:
+        return None
+    pdf_path, meta_path = _cache_paths(Path(cache_dir), key)
+    try:
+        meta = json.loads(meta_path.read_text())
+        data = pdf_path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        return None
+    return _Rendered(
+        data=data,
+        front_pages=int(meta["front_pages"]),
+        starts=[int(value) for value in meta["starts"]],
+        placeholders={int(k): (int(v[0]), int(v[1])) for k, v in meta["placeholders"].items()},
+        anchors={str(k): int(v) for k, v in meta["anchors"].items()},
+        cached=True,
+    )
+
+
+def _cache_store(cache_dir: Path | None, key: str, rendered: _Rendered, keep: int = 16) -> None:
+    if cache_dir is None:
+        return
+    cache_dir = Path(cache_dir)
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        pdf_path, meta_path = _cache_paths(cache_dir, key)
+        meta = {
+            "sha256": hashlib.sha256(rendered.data).hexdigest(),
+            "front_pages": rendered.front_pages,
+            "starts": rendered.starts,
+            "placeholders": {str(k): list(v) for k, v in rendered.placeholders.items()},
+            "anchors": rendered.anchors,
+        }
+        for path, payload in ((pdf_path, rendered.data), (meta_path, json.dumps(meta).encode())):
+            tmp = temporary_path(path)
+            try:
+                tmp.write_bytes(payload)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        entries = sorted(cache_dir.glob("front-*.pdf"), key=lambda p: p.stat().st_mtime)
+        for stale in entries[:-keep]:
+            stale.unlink(missing_ok=True)
+            stale.with_suffix(".json").unlink(missing_ok=True)
+
+
+# -- links, outline, labels, metadata -------------------------------------------------------
+
+
+def _link_table_of_contents(booklet: Pdf, front_pages: int, start_indices: list[int]) -> None:
+    """Point the contents' entries (rendered as ``booklet-part:N`` links) at the papers."""
+    for page in list(booklet.pages)[:front_pages]:
+        annotations = page.obj.get("/Annots")
+        if not isinstance(annotations, Array):
+            continue
+        for annotation in annotations:
+            action = annotation.get("/A") if isinstance(annotation, Dictionary) else None
+            if not isinstance(action, Dictionary) or action.get("/S") != Name.URI:
+                continue
+            uri = str(action.get("/URI", ""))
+            if not uri.startswith("booklet-part:"):
+                continue
+            try:
+                target = start_indices[int(uri.split(":", 1)[1])]
+            except (ValueError, IndexError):
+                del annotation["/A"]
+                continue
+            del annotation["/A"]
+            annotation.Dest = Array([booklet.pages[target].obj, Name.Fit])
+
+
+def _finish_document(
+    booklet: Pdf,
+    front: FrontMatter,
+    parts: Sequence[Part],
+    start_indices: list[int],
+    rendered: _Rendered,
+) -> None:
+    root = booklet.Root
+    root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
+    root.Lang = String("vi")
+    root.PageMode = Name.UseOutlines
+    root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    now = datetime.now(UTC).strftime("D:%Y%m%d%H%M%SZ")
+    booklet.docinfo = booklet.make_indirect(
+        Dictionary(
+            Title=String(front.title),
+            Author=String(front.organiser),
+            Subject=String("Tài liệu tọa đàm"),
+            Creator=String("Seminar portal"),
+            Producer=String(f"pikepdf {pikepdf.__version__}"),
+            CreationDate=String(now),
+            ModDate=String(now),
+        )
+    )
+    anchors = rendered.anchors
+    with booklet.open_outline() as outline:
+        outline.root.clear()
+        for title, name in (("Bìa", "cover"), ("Chương trình", "agenda"), ("Mục lục", "toc")):
+            if name in anchors:
+                outline.root.append(OutlineItem(title, anchors[name]))
+        for part, index in zip(parts, start_indices, strict=True):
+            outline.root.append(OutlineItem(part.title, index))
+
+
+# -- page numbers and the draft mark --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _StampFont:
+    data: bytes
+    name: str  # subset tag + PostScript name
+    gids: dict[str, int]
+    widths: dict[int, int]  # glyph id -> width in 1/1000 em
+    ascent: int
+    descent: int
+    cap_height: int
+    bbox: tuple[int, int, int, int]
+
+    def encode(self, text: str) -> bytes:
+        return "".join(f"{self.gids[char]:04X}" for char in text).encode()
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.widths[self.gids[char]] for char in text) * size / 1000
+
+
+@functools.lru_cache(maxsize=1)
+def _stamp_font() -> _StampFont:
+    """Subset Liberation Serif Regular to the digits and the draft mark (once a process)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(FONT_DIR / "LiberationSerif-Regular.ttf"), lazy=True)
+    options = subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    options.notdef_outline = True
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]  # keep copyright and licence-relevant names
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "DSIG", "gasp", "FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=_STAMP_CHARS)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    units = font["head"].unitsPerEm
+    cmap = font.getBestCmap()
+    gids = {char: font.getGlyphID(cmap[ord(char)]) for char in set(_STAMP_CHARS)}
+    widths = {gid: round(font["hmtx"][font.getGlyphName(gid)][0] * 1000 / units)
+              for gid in gids.values()}
+    head = font["head"]
+    tag = "".join(
+        chr(ord("A") + byte % 26) for byte in hashlib.sha256(_STAMP_CHARS.encode()).digest()[:6]
+    )
+    return _StampFont(
+        data=buffer.getvalue(),
+        name=f"{tag}+LiberationSerif",
+        gids=gids,
+        widths=widths,
+        ascent=round(font["hhea"].ascent * 1000 / units),
+        descent=round(font["hhea"].descent * 1000 / units),
+        cap_height=round(getattr(font["OS/2"], "sCapHeight", 0) * 1000 / units) or 662,
+        bbox=tuple(round(v * 1000 / units) for v in (head.xMin, head.yMin, head.xMax, head.yMax)),
+    )
+
+
+@dataclass(frozen=True)
+class _Outline:
+    ops: bytes  # fill operators in font units (1000/em)
+    width: float
+    bottom: float
+    top: float
+
+
+@functools.lru_cache(maxsize=1)
+def _mark_outline() -> _Outline:
+    """The draft mark's glyph outlines (Liberation Serif Bold) as PDF path operators."""
+    from fontTools.pens.basePen import BasePen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(FONT_DIR / "LiberationSerif-Bold.ttf"))
+    glyphs = font.getGlyphSet()
+    cmap = font.getBestCmap()
+    factor = 1000 / font["head"].unitsPerEm
+    parts: list[str] = []
+
+    class PathPen(BasePen):
+        def __init__(self, offset: float):
+            super().__init__(glyphs)
+            self.offset = offset
+
+        def _xy(self, point: tuple[float, float]) -> str:
+            return f"{_num(point[0] * factor + self.offset)} {_num(point[1] * factor)}"
+
+        def _moveTo(self, pt: tuple[float, float]) -> None:
+            parts.append(f"{self._xy(pt)} m")
+
+        def _lineTo(self, pt: tuple[float, float]) -> None:
+            parts.append(f"{self._xy(pt)} l")
+
+        def _curveToOne(self, pt1: Any, pt2: Any, pt3: Any) -> None:
+            parts.append(f"{self._xy(pt1)} {self._xy(pt2)} {self._xy(pt3)} c")
+
+        def _closePath(self) -> None:
+            parts.append("h")
+
+    advance = 0.0
+    for char in DRAFT_MARK:
+        name = cmap[ord(char)]
+        glyphs[name].draw(PathPen(advance))
+        advance += glyphs[name].width * factor
+    body = " ".join(parts)
+    return _Outline(
+        ops=f"0.45 g {body} f".encode(),
+        width=advance,
+        bottom=font["hhea"].descent * factor,
+        top=font["hhea"].ascent * factor,
+    )
+
+
+def _font_object(pdf: Pdf, font: _StampFont) -> Dictionary:
+    """The stamp font as a Type 0 / CIDFontType2 font with a ToUnicode map, in ``pdf``."""
+    file = pikepdf.Stream(pdf, font.data)
+    file.Length1 = len(font.data)
+    descriptor = Dictionary(
+        Type=Name.FontDescriptor,
+        FontName=Name("/" + font.name),
+        Flags=6,  # serif, symbolic (glyphs addressed by id)
+        FontBBox=Array(list(font.bbox)),
+        ItalicAngle=0,
+        Ascent=font.ascent,
+        Descent=font.descent,
+        CapHeight=font.cap_height,
+        StemV=80,
+        FontFile2=file,
+    )
+    widths = Array()
+    for gid in sorted(font.widths):
+        widths.extend([gid, Array([font.widths[gid]])])
+    descendant = Dictionary(
+        Type=Name.Font,
+        Subtype=Name.CIDFontType2,
+        BaseFont=Name("/" + font.name),
+        CIDSystemInfo=Dictionary(
+            Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0
+        ),
+        FontDescriptor=pdf.make_indirect(descriptor),
+        W=widths,
+        CIDToGIDMap=Name.Identity,
+    )
+    entries = "\n".join(
+        f"<{gid:04X}> <{ord(char):04X}>" for char, gid in sorted(font.gids.items())
+    )
+    to_unicode = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{len(font.gids)} beginbfchar\n{entries}\nendbfchar\n"
+        "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    )
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=Name("/" + font.name),
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([pdf.make_indirect(descendant)]),
+            ToUnicode=pikepdf.Stream(pdf, to_unicode.encode()),
+        )
+    )
+
+
+def _resource_name(resources: Dictionary, category: str, base: str, value: Any) -> Name:
+    """The name under which ``value`` sits in ``resources[category]``, adding it if needed
+    (shared resource dictionaries get one entry, never a clash with the page's own)."""
+    group = resources.get(category)
+    if not isinstance(group, Dictionary):
+        group = Dictionary()
+        resources[category] = group
+    for attempt in range(100):
+        name = f"/{base}{attempt or ''}"
+        existing = group.get(name)
+        if existing is None:
+            group[name] = value
+            return Name(name)
+        if existing.is_indirect and existing.objgen == value.objgen:
+            return Name(name)
+    raise BookletError("cannot name the stamp's resources")
+
+
+def _view_matrix(page: pikepdf.Page) -> tuple[list[float], float, float]:
+    """A matrix from viewed coordinates (origin at the bottom left of the page as shown,
+    rotation applied) to the page's user space, and the viewed width and height."""
+    try:
+        box = [float(v) for v in page.cropbox]
+        media = [float(v) for v in page.mediabox]
+    except (TypeError, ValueError, pikepdf.PdfError):
+        box = media = [0.0, 0.0, 595.28, 841.89]
+    x0, y0 = max(min(box[0], box[2]), min(media[0], media[2])), max(
+        min(box[1], box[3]), min(media[1], media[3])
+    )
+    x1, y1 = min(max(box[0], box[2]), max(media[0], media[2])), min(
+        max(box[1], box[3]), max(media[1], media[3])
+    )
+    if x1 - x0 < 1 or y1 - y0 < 1:  # crop box outside the media box: trust the media box
+        x0, y0, x1, y1 = min(media[0], media[2]), min(media[1], media[3]), max(
+            media[0], media[2]), max(media[1], media[3])
+    width, height = x1 - x0, y1 - y0
+    scale = 1.0
+    with contextlib.suppress(TypeError, ValueError):
+        unit = float(page.obj.get("/UserUnit", 1))
+        if unit > 0:
+            scale = 1 / unit
+    rotation = page_rotation(page)
+    if rotation == 90:
+        matrix = [0, scale, -scale, 0, x1, y0]
+        view_w, view_h = height, width
+    elif rotation == 180:
+        matrix = [-scale, 0, 0, -scale, x1, y1]
+        view_w, view_h = width, height
+    elif rotation == 270:
+        matrix = [0, -scale, scale, 0, x0, y1]
+        view_w, view_h = height, width
+    else:
+        matrix = [scale, 0, 0, scale, x0, y0]
+        view_w, view_h = width, height
+    return matrix, view_w / scale, view_h / scale
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _stamp_pages(booklet: Pdf, draft: bool) -> None:
+    """Number every page but the first, bottom centre as viewed; mark drafts."""
+    font = _stamp_font()
+    font_ref = _font_object(booklet, font)
+    push = pikepdf.Stream(booklet, b"q\n")  # shared: saves the page's initial state
+    mark_hex = font.encode(DRAFT_MARK).decode()
+    banner_w = font.width(DRAFT_MARK, BANNER_SIZE)
+    if draft:
+        outline = _mark_outline()
+        state_ref = booklet.make_indirect(Dictionary(Type=Name.ExtGState, ca=0.18, CA=0.18))
+        mark_ref = booklet.make_stream(
+            outline.ops,
+            Type=Name.XObject,
+            Subtype=Name.Form,
+            BBox=Array([0, outline.bottom, outline.width, outline.top]),
+            Resources=Dictionary(),
+        )
+    for number, page in enumerate(booklet.pages, start=1):
+        if number == 1 and not draft:
+            continue
+        resources = page.obj.get("/Resources")
+        if not isinstance(resources, Dictionary):
+            resources = Dictionary()
+            page.obj.Resources = resources
+        font_name = _resource_name(resources, "/Font", "BkltF", font_ref)
+        matrix, view_w, view_h = _view_matrix(page)
+        ops = [f"Q q {' '.join(_num(v) for v in matrix)} cm"]
+        if draft:
+            # A large diagonal mark drawn as outlines (so it never mixes into the page's
+            # extractable text), and a small "BẢN NHÁP" line of real text at the top.
+            state_name = _resource_name(resources, "/ExtGState", "BkltGS", state_ref)
+            form_name = _resource_name(resources, "/XObject", "BkltMark", mark_ref)
+            angle = math.atan2(view_h, view_w)
+            scale = min(0.1, 0.6 * math.hypot(view_w, view_h) / outline.width)
+            cos, sin = math.cos(angle), math.sin(angle)
+            half_w = outline.width * scale / 2
+            half_h = (outline.top + outline.bottom) * scale / 2
+            x = view_w / 2 - cos * half_w + sin * half_h
+            y = view_h / 2 - sin * half_w - cos * half_h
+            a, b = cos * scale, sin * scale
+            ops.append(
+                f"q {state_name} gs {a:.5f} {b:.5f} {-b:.5f} {a:.5f} {_num(x)} {_num(y)} cm "
+                f"{form_name} Do Q"
+            )
+            ops.append(
+                f"BT 0.35 g {font_name} {_num(BANNER_SIZE)} Tf 0 Tr 0 Tc 0 Tw 100 Tz "
+                f"1 0 0 1 {_num((view_w - banner_w) / 2)} {_num(view_h - BANNER_DROP)} Tm "
+                f"<{mark_hex}> Tj ET"
+            )
+        if number > 1:
+            text = str(number)
+            text_w = font.width(text, NUMBER_SIZE)
+            x = view_w / 2 - text_w / 2
+            pad = 2.5
+            box = (x - pad, NUMBER_BASELINE - 3.5, text_w + 2 * pad, NUMBER_SIZE + 3)
+            ops.append(
+                f"q 1 g {' '.join(_num(v) for v in box)} re f Q "
+                f"BT 0 g {font_name} {_num(NUMBER_SIZE)} Tf 0 Tr 0 Tc 0 Tw 100 Tz "
+                f"1 0 0 1 {_num(x)} {_num(NUMBER_BASELINE)} Tm <{font.encode(text).decode()}> Tj ET"
+            )
+        ops.append("Q\n")
+        page.contents_add(push, prepend=True)
+        page.contents_add(pikepdf.Stream(booklet, " ".join(ops).encode()))

@@ -1,0 +1,698 @@
+"""Normalise one uploaded paper (DOCX or PDF) into the PDF the booklet is built from.
+
+Runs once per accepted revision, at upload time, in a child process; the booklet build then
+only merges these results. A DOCX goes through mammoth (to HTML) and WeasyPrint with the
+booklet's stylesheet ``templates/pdf/paper.css``; a PDF is kept as it is, minus JavaScript,
+dangerous actions, embedded files and XFA, and saved without encryption.
+
+Nothing here ever fetches a URL or reads a file named inside a document: WeasyPrint gets a
+fetcher that only serves ``data:`` URLs and the project's own fonts and PDF templates, and
+mammoth never opens linked (external) pictures.
+
+Results are cacheable by ``(sha256 of the upload, CONVERTER_VERSION)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PDF_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
+FONT_DIR = PROJECT_ROOT / "portal" / "static" / "fonts" / "liberation"
+PAPER_CSS = PDF_TEMPLATE_DIR / "paper.css"
+
+# Bump when the conversion code changes in a way that changes its output.
+_CODE_VERSION = "1"
+
+# Word styles mapped so that mammoth keeps their meaning and does not warn. User rules come
+# before mammoth's defaults, and the first match wins: numbered paragraphs become lists
+# before any style rule can claim them, and the last paragraph/run rules ("^=''" matches
+# every style name) absorb any other style as a plain paragraph or plain text.
+STYLE_MAP = """
+p:unordered-list(1) => ul > li:fresh
+p:unordered-list(2) => ul|ol > li > ul > li:fresh
+p:unordered-list(3) => ul|ol > li > ul|ol > li > ul > li:fresh
+p:unordered-list(4) => ul|ol > li > ul|ol > li > ul|ol > li > ul > li:fresh
+p:unordered-list(5) => ul|ol > li > ul|ol > li > ul|ol > li > ul|ol > li > ul > li:fresh
+p:ordered-list(1) => ol > li:fresh
+p:ordered-list(2) => ul|ol > li > ol > li:fresh
+p:ordered-list(3) => ul|ol > li > ul|ol > li > ol > li:fresh
+p:ordered-list(4) => ul|ol > li > ul|ol > li > ul|ol > li > ol > li:fresh
+p:ordered-list(5) => ul|ol > li > ul|ol > li > ul|ol > li > ul|ol > li > ol > li:fresh
+p[style-name='Title'] => h1.title:fresh
+p[style-name='Subtitle'] => p.subtitle:fresh
+p[style-name='List Bullet'] => ul > li:fresh
+p[style-name='List Bullet 2'] => ul|ol > li > ul > li:fresh
+p[style-name='List Number'] => ol > li:fresh
+p[style-name='List Number 2'] => ul|ol > li > ol > li:fresh
+p[style-name='Heading 1'] => h1:fresh
+p[style-name='Heading 2'] => h2:fresh
+p[style-name='Heading 3'] => h3:fresh
+p[style-name='Heading 4'] => h4:fresh
+p[style-name='Heading 5'] => h5:fresh
+p[style-name='Heading 6'] => h6:fresh
+p[style-name='Heading 7'] => h6:fresh
+p[style-name='Heading 8'] => h6:fresh
+p[style-name='Heading 9'] => h6:fresh
+p.Heading1 => h1:fresh
+p.Heading2 => h2:fresh
+p.Heading3 => h3:fresh
+p.Heading4 => h4:fresh
+p.Heading5 => h5:fresh
+p.Heading6 => h6:fresh
+p[style-name='Heading'] => h1:fresh
+p[style-name='Caption'] => p.caption:fresh
+p[style-name='Quote'] => p.quote:fresh
+p[style-name='Intense Quote'] => p.quote:fresh
+p[style-name^='TOC'] => p.toc:fresh
+p[style-name='Table of Figures'] => p.toc:fresh
+p[style-name^=''] => p:fresh
+r[style-name='Strong'] => strong
+r[style-name='Emphasis'] => em
+r[style-name='footnote reference'] =>
+r[style-name='endnote reference'] =>
+r[style-name='annotation reference'] =>
+r[style-name^=''] =>
+"""
+
+# Image types WeasyPrint draws; others (EMF, WMF...) are left out with a note.
+_DRAWABLE_IMAGES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp"}
+)
+_MAX_IMAGE_BYTES = 20 * 1024 * 1024
+_MAX_DOCX_UNPACKED = 200 * 1024 * 1024
+_MAX_DOCX_RATIO = 150
+_MAX_XML_SCAN = 40 * 1024 * 1024
+
+# Fonts that are the Times-metric face already, or symbol fonts used only for bullets.
+_SAME_FONTS = frozenset({"times new roman", "times", "liberation serif", "tinos"})
+_SYMBOL_FONTS = frozenset({"symbol", "wingdings", "wingdings 2", "wingdings 3", "webdings"})
+_LEGACY_VN_FONT = re.compile(r"^(\.vn|vni[-_ ])", re.IGNORECASE)
+
+# PDF actions removed from uploaded PDFs (URI links and in-document jumps stay).
+_BAD_ACTIONS = frozenset(
+    {
+        "/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE",
+        "/Rendition", "/Movie", "/Sound", "/RichMediaExecute",
+    }
+)
+_DROPPED_ANNOTATIONS = frozenset({"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia"})
+
+
+def _converter_version() -> str:
+    digest = hashlib.sha256()
+    digest.update(_CODE_VERSION.encode())
+    digest.update(STYLE_MAP.encode())
+    digest.update(PAPER_CSS.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CONVERTER_VERSION: str = _converter_version()
+
+
+class ConversionError(Exception):
+    """The paper cannot be turned into a booklet PDF; the message says why, in English."""
+
+
+@dataclass
+class ConversionResult:
+    """What a normalised paper looks like: its pages and notes for the Office."""
+
+    pages: int
+    page_sizes: list[list[float]]  # [width_pt, height_pt, rotation_degrees] per page
+    notes: list[str] = field(default_factory=list)
+
+
+# -- the URL fetcher ------------------------------------------------------------------------
+
+
+def _allowed_roots() -> tuple[Path, ...]:
+    return (FONT_DIR.resolve(), PDF_TEMPLATE_DIR.resolve())
+
+
+def make_url_fetcher() -> URLFetcher:
+    """A WeasyPrint fetcher that serves ``data:`` URLs and the project's fonts and PDF
+    templates, and refuses everything else (network, other local files)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    roots = _allowed_roots()
+
+    class LocalOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if path.is_file() and any(path.is_relative_to(root) for root in roots):
+                    content_type = mimetypes.guess_type(path.name)[0]
+                    if path.suffix == ".ttf":
+                        content_type = "font/ttf"
+                    return URLFetcherResponse(
+                        path.as_uri(),
+                        body=path.read_bytes(),
+                        headers={"Content-Type": content_type or "application/octet-stream"},
+                    )
+            raise ValueError(f"refused to fetch {url[:80]!r}")
+
+    return LocalOnlyFetcher(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
+
+
+@contextlib.contextmanager
+def capture_weasyprint_warnings() -> Iterator[list[str]]:
+    """Collect the messages WeasyPrint logs at WARNING and above while the block runs."""
+    messages: list[str] = []
+
+    class _Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                messages.append(record.getMessage())
+            except Exception:  # a bad log record must not fail a conversion
+                pass
+
+    wp_logger = logging.getLogger("weasyprint")
+    handler = _Collector(level=logging.WARNING)
+    wp_logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        wp_logger.removeHandler(handler)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def normalise(src: Path, file_type: str, dst: Path) -> ConversionResult:
+    """Convert ``src`` (``"docx"`` or ``"pdf"``) into the booklet PDF ``dst``.
+
+    Raises ``ConversionError`` with a plain message when the paper cannot be used.
+    ``dst`` is written through a temporary file and renamed, so it is never half written.
+    """
+    src, dst = Path(src), Path(dst)
+    kind = file_type.lower().lstrip(".")
+    tmp = temporary_path(dst)
+    notes: list[str] = []
+    try:
+        if kind == "docx":
+            _docx_to_pdf(src, tmp, notes)
+        elif kind == "pdf":
+            _clean_pdf(src, tmp, notes)
+        else:
+            raise ValueError(f"unknown file type {file_type!r}")
+        pages, sizes = describe_pdf(tmp)
+        os.replace(tmp, dst)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return ConversionResult(pages=pages, page_sizes=sizes, notes=_dedupe(notes))
+
+
+def temporary_path(final: Path) -> Path:
+    """A new, empty file beside ``final`` (same file system, so a rename is atomic)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def describe_pdf(path: Path) -> tuple[int, list[list[float]]]:
+    """Page count and ``[width, height, rotation]`` of each page's visible box."""
+    with pikepdf.open(path) as pdf:
+        sizes = []
+        for page in pdf.pages:
+            x0, y0, x1, y1 = (float(v) for v in page.cropbox)
+            sizes.append([round(abs(x1 - x0), 2), round(abs(y1 - y0), 2), page_rotation(page)])
+        return len(sizes), sizes
+
+
+def page_rotation(page: pikepdf.Page) -> int:
+    """The page's /Rotate (inherited or indirect) as 0, 90, 180 or 270."""
+    try:
+        degrees = int(page.rotation)
+    except (TypeError, ValueError, pikepdf.PdfError):
+        return 0
+    return (round(degrees / 90) * 90) % 360
+
+
+def _dedupe(notes: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for note in notes:
+        seen.setdefault(note.strip(), None)
+    return [note for note in seen if note]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# -- DOCX -----------------------------------------------------------------------------------
+
+
+def _docx_to_pdf(src: Path, dst: Path, notes: list[str]) -> None:
+    import mammoth
+    from mammoth import html as mammoth_html
+    from weasyprint import CSS, HTML
+
+    try:
+        with zipfile.ZipFile(src) as archive:
+            _check_archive(archive)
+            notes.extend(_docx_font_notes(archive))
+            notes.extend(_docx_content_notes(archive))
+    except zipfile.BadZipFile as error:
+        raise ConversionError(f"not a valid Word (.docx) file: {error}") from error
+
+    dropped: Counter[str] = Counter()
+
+    def convert_image(image: Any) -> list[Any]:
+        content_type = (image.content_type or "").lower()
+        if content_type not in _DRAWABLE_IMAGES:
+            kind = content_type.split("/")[-1].replace("x-", "").upper() or "unknown"
+            dropped[f"picture in {kind} format"] += 1
+            return []
+        try:
+            with image.open() as stream:
+                data = stream.read(_MAX_IMAGE_BYTES + 1)
+        except Exception:  # linked (external) or unreadable picture
+            dropped["external or unreadable picture"] += 1
+            return []
+        if len(data) > _MAX_IMAGE_BYTES:
+            dropped["picture over 20 MB"] += 1
+            return []
+        attributes = {"src": f"data:{content_type};base64,{base64.b64encode(data).decode()}"}
+        if image.alt_text:
+            attributes["alt"] = image.alt_text
+        return [mammoth_html.element("img", attributes)]
+
+    try:
+        with open(src, "rb") as handle:
+            result = mammoth.convert_to_html(
+                handle,
+                style_map=STYLE_MAP,
+                convert_image=convert_image,
+                external_file_access=False,
+            )
+    except (KeyError, zipfile.BadZipFile, ValueError) as error:
+        raise ConversionError(f"the Word file cannot be read: {error}") from error
+
+    for what, count in sorted(dropped.items()):
+        notes.append(f"{_plural(count, what)} left out")
+    notes.extend(_summarise_mammoth(result.messages))
+
+    body = result.value
+    if not re.sub(r"<[^>]+>", "", body).strip() and "<img" not in body:
+        notes.append("no text found in the document")
+    document = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8"></head>'
+        f"<body>{body}</body></html>"
+    )
+    fetcher = make_url_fetcher()
+    with capture_weasyprint_warnings() as warnings:
+        stylesheet = CSS(filename=str(PAPER_CSS), url_fetcher=fetcher)
+        rendered = HTML(
+            string=document, base_url=PDF_TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher
+        ).render(stylesheets=[stylesheet])
+        rendered.write_pdf(dst)
+    failed_images = sum(1 for message in warnings if "image" in message.lower())
+    if failed_images:
+        notes.append(f"{_plural(failed_images, 'picture')} could not be drawn")
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos) or 1
+    if unpacked > _MAX_DOCX_UNPACKED or (unpacked > 20 * 1024 * 1024 and
+                                         unpacked / packed > _MAX_DOCX_RATIO):
+        raise ConversionError(
+            f"the Word file unpacks to {unpacked // (1024 * 1024)} MB, more than allowed"
+        )
+    names = {info.filename for info in infos}
+    if "word/document.xml" not in names and not any(
+        name.endswith("document.xml") for name in names
+    ):
+        raise ConversionError("not a Word (.docx) document: word/document.xml is missing")
+
+
+def _read_part(archive: zipfile.ZipFile, name: str) -> str:
+    try:
+        with archive.open(name) as part:
+            return part.read(_MAX_XML_SCAN).decode("utf-8", "replace")
+    except KeyError:
+        return ""
+
+
+_RFONTS = re.compile(r"<w:rFonts\b([^>]*)>")
+_FONT_ATTR = re.compile(r'w:(ascii|hAnsi)(Theme)?="([^"]+)"')
+_THEME_FONT = re.compile(r"<a:(minor|major)Font>\s*<a:latin\s+typeface=\"([^\"]*)\"")
+_STYLE_BLOCK = re.compile(r"<w:style\b([^>]*)>(.*?)</w:style>", re.DOTALL)
+_STYLE_ID = re.compile(r'w:styleId="([^"]+)"')
+_BASED_ON = re.compile(r'<w:basedOn w:val="([^"]+)"')
+_STYLE_USE = re.compile(r'<w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"')
+_DOC_DEFAULTS = re.compile(r"<w:docDefaults>(.*?)</w:docDefaults>", re.DOTALL)
+_TIMES = re.compile(r"^times([ -]new[ -]roman)?([ -,]*(bold|italic|roman|regular|ps|psmt|mt))*$")
+
+
+def _docx_font_notes(archive: zipfile.ZipFile) -> list[str]:
+    """Notes naming the fonts the document uses that Liberation Serif stands in for.
+
+    Counts fonts set directly in the text, in the document defaults, and in the styles the
+    text uses (with the styles they are based on); fonts of unused styles do not count.
+    """
+    theme = _read_part(archive, "word/theme/theme1.xml")
+    theme_fonts = {kind: face for kind, face in _THEME_FONT.findall(theme)}
+    document = _read_part(archive, "word/document.xml")
+    styles_xml = _read_part(archive, "word/styles.xml")
+
+    styles: dict[str, tuple[str, str | None]] = {}
+    pending = set(_STYLE_USE.findall(document))
+    for attributes, body in _STYLE_BLOCK.findall(styles_xml):
+        style_id = _STYLE_ID.search(attributes)
+        if not style_id:
+            continue
+        based_on = _BASED_ON.search(body)
+        styles[style_id[1]] = (body, based_on[1] if based_on else None)
+        if 'w:default="1"' in attributes:
+            pending.add(style_id[1])
+    used_styles: set[str] = set()
+    while pending:
+        style_id = pending.pop()
+        if style_id in used_styles or style_id not in styles:
+            continue
+        used_styles.add(style_id)
+        parent = styles[style_id][1]
+        if parent:
+            pending.add(parent)
+
+    sources = [document, *(styles[style_id][0] for style_id in used_styles)]
+    sources.extend(_DOC_DEFAULTS.findall(styles_xml))
+    used: Counter[str] = Counter()
+    for source in sources:
+        for attributes in _RFONTS.findall(source):
+            for _slot, is_theme, value in _FONT_ATTR.findall(attributes):
+                name = theme_fonts.get(value[:5], "") if is_theme else value.split(";")[0]
+                if name.strip():
+                    used[name.strip()] += 1
+
+    legacy = sorted(name for name in used if _LEGACY_VN_FONT.match(name))
+    other = [
+        name for name, _ in used.most_common()
+        if name not in legacy
+        and name.lower() not in _SAME_FONTS | _SYMBOL_FONTS
+        and not _TIMES.match(name.lower())
+    ]
+    notes = []
+    if legacy and _looks_legacy_encoded(document):
+        notes.append(
+            f"text typed in an old Vietnamese encoding ({', '.join(legacy[:3])}) comes out"
+            " garbled; ask for a Unicode version"
+        )
+    if other:
+        shown = ", ".join(other[:4]) + (", …" if len(other) > 4 else "")
+        notes.append(f"font substituted: {shown} → Liberation Serif")
+    return notes
+
+
+# Letters that TCVN3 (ABC) and VNI text shows in place of Vietnamese letters when read as
+# Unicode; none of them occurs in Vietnamese written in Unicode.
+_LEGACY_MARKS = frozenset("¸µ¶·¹¨ª¬\u00ad®øöäëïñûü")
+_WORD_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+
+
+def _looks_legacy_encoded(document_xml: str) -> bool:
+    text = "".join(_WORD_TEXT.findall(document_xml))
+    marks = sum(1 for char in text if char in _LEGACY_MARKS)
+    return marks >= 10 and marks * 50 >= sum(1 for char in text if not char.isascii())
+
+
+def _docx_content_notes(archive: zipfile.ZipFile) -> list[str]:
+    """Notes on content mammoth cannot carry over (charts, equations)."""
+    text = _read_part(archive, "word/document.xml")
+    notes = []
+    charts = text.count("<c:chart ")
+    if charts:
+        notes.append(f"{_plural(charts, 'chart')} left out")
+    equations = text.count("<m:oMath>") + text.count("<m:oMath ")
+    if equations:
+        notes.append(f"{_plural(equations, 'equation')} left out")
+    if 'w:orient="landscape"' in text:
+        notes.append("landscape pages set as portrait A4")
+    return notes
+
+
+def _summarise_mammoth(messages: list[Any]) -> list[str]:
+    shapes = 0
+    styles: Counter[str] = Counter()
+    other: list[str] = []
+    for message in messages:
+        text = str(getattr(message, "message", message))
+        if text.startswith("An unrecognised element was ignored: "):
+            element = text.rsplit(": ", 1)[-1]
+            if element.startswith(("v:", "wps:", "wpg:", "mc:")):
+                shapes += 1
+            else:
+                other.append(f"Word element {element} left out")
+        elif text.startswith("Unrecognised ") and " style: " in text:
+            styles[text.split(" style: ", 1)[1].split(" (Style ID", 1)[0]] += 1
+        elif "unlikely to display" in text or "external image" in text:
+            continue  # already counted by the image converter
+        else:
+            other.append(text[:120])
+    notes = []
+    if shapes:
+        notes.append("drawing shapes (lines, boxes) left out")
+    if styles:
+        notes.append("Word styles shown as plain text: " + ", ".join(sorted(styles)[:5]))
+    notes.extend(other[:3])
+    return notes
+
+
+# -- PDF ------------------------------------------------------------------------------------
+
+
+def _clean_pdf(src: Path, dst: Path, notes: list[str]) -> None:
+    try:
+        pdf = pikepdf.open(src, password="")
+    except pikepdf.PasswordError as error:
+        raise ConversionError("the PDF needs a password to open") from error
+    except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
+        raise ConversionError(f"the PDF cannot be read: {_short(error)}") from error
+    with pdf:
+        repaired = bool(pdf.get_warnings())
+        try:
+            count = len(pdf.pages)
+        except (pikepdf.PdfError, RecursionError) as error:
+            raise ConversionError(f"the PDF's page tree cannot be read: {_short(error)}") from error
+        if count == 0:
+            raise ConversionError("the PDF has no pages")
+        if repaired and _broken_streams(pdf):
+            raise ConversionError("the PDF is damaged: some pages or pictures cannot be read")
+        if pdf.is_encrypted:
+            notes.append("encryption removed")
+        unembedded = _unembedded_fonts(pdf)
+        if unembedded:
+            shown = ", ".join(unembedded[:4]) + (", …" if len(unembedded) > 4 else "")
+            notes.append(f"fonts not embedded in the PDF ({shown}): printers substitute them")
+        removed = sanitise_pdf(pdf)
+        for what, number in sorted(removed.items()):
+            notes.append(f"{what} removed" if number == 1 else f"{what} removed ({number})")
+        acroform = pdf.Root.get("/AcroForm")
+        if isinstance(acroform, Dictionary):
+            sig_flags = acroform.get("/SigFlags")
+            if sig_flags is not None and int(sig_flags) & 1:
+                notes.append("digitally signed: the signature does not carry over to the booklet")
+            if acroform.get("/NeedAppearances"):
+                with contextlib.suppress(pikepdf.PdfError):
+                    pdf.generate_appearance_streams()
+        try:
+            pdf.save(
+                dst,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                compress_streams=True,
+                encryption=False,
+                deterministic_id=True,
+            )
+        except (pikepdf.PdfError, OSError, RecursionError) as error:
+            raise ConversionError(f"the PDF cannot be rewritten: {_short(error)}") from error
+        warnings = pdf.get_warnings()
+    damaged = [w for w in warnings if "stream" in w.lower() and "decod" in w.lower()]
+    if damaged:
+        raise ConversionError("the PDF has damaged content that cannot be read")
+    if repaired or warnings:
+        notes.append("the PDF had structural errors and was repaired")
+
+
+def _unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
+    """Names of the fonts the pages use without embedding them (Type 3 fonts excepted)."""
+    names: dict[str, None] = {}
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if isinstance(resources, Dictionary) else None
+        if not isinstance(fonts, Dictionary):
+            continue
+        for font in fonts.values():
+            if not isinstance(font, Dictionary) or font.objgen in seen:
+                continue
+            if font.is_indirect:
+                seen.add(font.objgen)
+            if font.get("/Subtype") == Name.Type3:
+                continue
+            described = font
+            descendants = font.get("/DescendantFonts")
+            if isinstance(descendants, Array) and len(descendants):
+                described = descendants[0]
+            descriptor = described.get("/FontDescriptor") if isinstance(
+                described, Dictionary) else None
+            embedded = isinstance(descriptor, Dictionary) and any(
+                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            if not embedded:
+                names.setdefault(str(font.get("/BaseFont", "/?"))[1:].split("+")[-1], None)
+    return list(names)
+
+
+def _broken_streams(pdf: pikepdf.Pdf) -> int:
+    """How many Flate streams of a repaired PDF fail to inflate (garbled bytes)."""
+    broken = 0
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        filters = obj.get("/Filter")
+        first = filters[0] if isinstance(filters, Array) and len(filters) else filters
+        if first != Name.FlateDecode:
+            continue
+        try:
+            zlib.decompressobj().decompress(obj.read_raw_bytes(), 64 * 1024 * 1024)
+        except (zlib.error, pikepdf.PdfError):
+            broken += 1
+    return broken
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:160]
+
+
+def sanitise_pdf(pdf: pikepdf.Pdf) -> Counter[str]:
+    """Remove JavaScript, launch/submit/import/remote actions, embedded files, media,
+    XFA and open actions from ``pdf`` in place. Returns what was removed, counted."""
+    removed: Counter[str] = Counter()
+    root = pdf.Root
+    names = root.get("/Names")
+    if isinstance(names, Dictionary):
+        for key, label in (("/JavaScript", "JavaScript"), ("/EmbeddedFiles", "embedded files")):
+            if key in names:
+                del names[key]
+                removed[label] += 1
+    if "/OpenAction" in root:  # a page to open at is harmless; a script is not
+        label = _action_kind(root.get("/OpenAction"))
+        if label:
+            removed[label] += 1
+        del root["/OpenAction"]
+    for key, label in (
+        ("/AA", "automatic actions"), ("/Collection", "portfolio view"),
+        ("/AF", "embedded files"), ("/NeedsRendering", "XFA form"),
+    ):
+        if key in root:
+            del root[key]
+            removed[label] += 1
+    acroform = root.get("/AcroForm")
+    if isinstance(acroform, Dictionary) and "/XFA" in acroform:
+        del acroform["/XFA"]
+        removed["XFA form"] += 1
+    for obj in pdf.objects:
+        if isinstance(obj, (Dictionary, pikepdf.Stream)):
+            _clean_dictionary(obj, removed, 0)
+    return removed
+
+
+def _action_kind(value: Any) -> str | None:
+    if isinstance(value, Dictionary):
+        subtype = value.get("/S")
+        if isinstance(subtype, Name) and str(subtype) in _BAD_ACTIONS:
+            return "JavaScript" if str(subtype) == "/JavaScript" else "unsafe actions"
+    return None
+
+
+def _annotation_kind(value: Any) -> str | None:
+    if isinstance(value, Dictionary) and value.get("/Type", Name.Annot) == Name.Annot:
+        subtype = value.get("/Subtype")
+        if isinstance(subtype, Name) and str(subtype) in _DROPPED_ANNOTATIONS:
+            return "file attachments" if str(subtype) == "/FileAttachment" else "media"
+    return None
+
+
+def _holds_file_spec(value: Any) -> bool:
+    items = list(value) if isinstance(value, Array) else [value]
+    return any(
+        isinstance(item, (Dictionary, pikepdf.Stream))
+        and ("/EF" in item or item.get("/Type") == Name.Filespec)
+        for item in items
+    )
+
+
+def _clean_dictionary(obj: Any, removed: Counter[str], depth: int) -> None:
+    """Drop dangerous keys and values of one dictionary, and of the direct dictionaries and
+    arrays inside it (indirect ones are visited on their own)."""
+    if depth > 32:
+        return
+    for key in list(obj.keys()):
+        if key == "/AA":
+            del obj[key]
+            removed["automatic actions"] += 1
+            continue
+        value = obj.get(key)
+        if key in ("/EF", "/RF") or (key == "/AF" and _holds_file_spec(value)):
+            del obj[key]
+            removed["embedded files"] += 1
+            continue
+        label = _action_kind(value) or _annotation_kind(value)
+        if label:
+            del obj[key]
+            removed[label] += 1
+        elif isinstance(value, Array):
+            _clean_array(value, removed, depth + 1)
+        elif isinstance(value, Dictionary) and not value.is_indirect:
+            _clean_dictionary(value, removed, depth + 1)
+
+
+def _clean_array(array: Any, removed: Counter[str], depth: int) -> None:
+    if depth > 32:
+        return
+    kept = []
+    changed = False
+    for item in array:
+        label = _action_kind(item) or _annotation_kind(item)
+        if label:
+            removed[label] += 1
+            changed = True
+            continue
+        if isinstance(item, Dictionary) and not item.is_indirect:
+            _clean_dictionary(item, removed, depth + 1)
+        elif isinstance(item, Array):
+            _clean_array(item, removed, depth + 1)
+        kept.append(item)
+    if changed:
+        array[:] = kept

@@ -1,0 +1,127 @@
+"""The child process that checks (and converts) one uploaded file within a budget.
+
+    python -m portal.services.docworker SRC [--convert-to DST] [--memory-mb N] [--cpu-seconds N]
+
+It limits its own address space and CPU time before importing anything heavy, then prints one
+line of JSON: ``{"ok": true, "file_type", "pages", "page_sizes", "notes", "converted",
+"conversion"}`` or ``{"ok": false, "code", "detail"}``. The web process starts it through
+``documents.run_checked``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MEMORY_MB = 1536
+DEFAULT_CPU_SECONDS = 120
+MEMORY_ENV = "PORTAL_DOCWORKER_MEMORY_MB"
+CPU_ENV = "PORTAL_DOCWORKER_CPU_SECONDS"
+
+
+class CpuTimeExceeded(Exception):
+    """Raised from the SIGXCPU handler when the CPU time limit is reached."""
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m portal.services.docworker")
+    parser.add_argument("src", type=Path)
+    parser.add_argument("--convert-to", type=Path, default=None)
+    parser.add_argument("--memory-mb", type=int,
+                        default=int(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_MB))
+    parser.add_argument("--cpu-seconds", type=int,
+                        default=int(os.environ.get(CPU_ENV) or DEFAULT_CPU_SECONDS))
+    return parser.parse_args(argv)
+
+
+def _lower_limit(kind: int, soft: int, hard: int) -> None:
+    """Lower a resource limit, never above the hard limit the process already has."""
+    _, current_hard = resource.getrlimit(kind)
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
+    """Bound the address space and CPU time of this process."""
+    if memory_mb > 0:
+        size = memory_mb * 1024 * 1024
+        _lower_limit(resource.RLIMIT_AS, size, size)
+    if cpu_seconds > 0:
+        # SIGXCPU at the soft limit lets the worker answer; SIGKILL follows at the hard one.
+        signal.signal(signal.SIGXCPU, _on_cpu_limit)
+        _lower_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 2)
+
+
+def _on_cpu_limit(signum: int, frame: object) -> None:
+    raise CpuTimeExceeded("CPU time limit reached")
+
+
+def work(src: Path, convert_to: Path | None) -> dict[str, Any]:
+    """Check SRC and, if asked, convert it to a PDF at CONVERT_TO; the answer as a dict."""
+    try:
+        from portal.services import documents
+
+        try:
+            info = documents.inspect(src)
+            answer: dict[str, Any] = {"ok": True, **info, "converted": False,
+                                      "conversion": None}
+            if convert_to is not None:
+                _convert(src, convert_to, answer)
+            return answer
+        except documents.DocumentRefused as refused:
+            return {"ok": False, "code": refused.code, "detail": refused.detail}
+    except MemoryError:
+        return {"ok": False, "code": "memory", "detail": "MemoryError"}
+    except CpuTimeExceeded:
+        return {"ok": False, "code": "timeout", "detail": "CPU time limit reached"}
+    except Exception as error:  # every failure must become an answer
+        return {"ok": False, "code": "damaged",
+                "detail": f"{type(error).__name__}: {str(error)[:300]}"}
+
+
+def _convert(src: Path, convert_to: Path, answer: dict[str, Any]) -> None:
+    try:
+        from portal.services.convert import normalise
+    except ImportError as error:
+        # No converter (yet): the file is checked but not converted; the reason is logged.
+        answer["conversion_skipped"] = f"{type(error).__name__}: {error}"
+        return
+    result = normalise(Path(src), answer["file_type"], Path(convert_to))
+    conversion = {
+        "pages": int(result.pages),
+        "page_sizes": [list(size) for size in result.page_sizes],
+        "notes": [str(note) for note in result.notes],
+    }
+    answer["converted"] = True
+    answer["conversion"] = conversion
+    if answer.get("pages") is None:
+        answer["pages"] = conversion["pages"]
+    if not answer.get("page_sizes"):
+        answer["page_sizes"] = conversion["page_sizes"]
+    answer["notes"] = list(dict.fromkeys([*answer.get("notes", []), *conversion["notes"]]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    apply_limits(args.memory_mb, args.cpu_seconds)
+    answer = work(args.src, args.convert_to)
+    try:
+        line = json.dumps(answer)
+    except (TypeError, ValueError) as error:
+        line = json.dumps({"ok": False, "code": "damaged",
+                           "detail": f"unserialisable answer: {error}"})
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Make small test documents: PDFs (pikepdf), Word .docx packages (zipfile) and odd files.
+
+Shared by the tests of documents, uploads and the booklet. Everything is written to a path the
+caller gives (usually under pytest's ``tmp_path``); each function returns that path.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pikepdf
+
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+
+DOCX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+XLSX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NAMESPACE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+REL_NAMESPACE = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE_DOCUMENT_REL = R_NAMESPACE + "/officeDocument"
+IMAGE_REL = R_NAMESPACE + "/image"
+
+PageSpec = tuple[float, float] | tuple[float, float, int]
+
+
+def _pdf_text(text: str) -> bytes:
+    """A PDF string literal for Latin-1 text (the standard fonts cannot show more)."""
+    raw = text.encode("latin-1", "replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def make_pdf(
+    path: Path,
+    pages: Sequence[PageSpec] = (A4,),
+    *,
+    text_per_page: Sequence[str] | None = None,
+    encryption: pikepdf.Encryption | None = None,
+    prefix: bytes = b"",
+) -> Path:
+    """A PDF with one page per ``(width, height[, rotate])`` in points.
+
+    ``text_per_page`` writes a line of Helvetica text on each page (Latin-1 only);
+    ``encryption`` saves it encrypted; ``prefix`` puts junk bytes before the header.
+    """
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica,
+        Encoding=pikepdf.Name.WinAnsiEncoding,
+    ))
+    for index, spec in enumerate(pages):
+        width, height = spec[0], spec[1]
+        page = pdf.add_blank_page(page_size=(width, height))
+        if len(spec) > 2 and spec[2]:
+            page.obj.Rotate = int(spec[2])
+        if text_per_page is not None and index < len(text_per_page):
+            page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+            content = (b"BT /F1 12 Tf 72 %.2f Td " % (height - 72)
+                       + _pdf_text(text_per_page[index]) + b" Tj ET")
+            page.obj.Contents = pdf.make_stream(content)
+    if prefix:
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        pdf.save(temporary, encryption=encryption or False)
+        path.write_bytes(prefix + temporary.read_bytes())
+        temporary.unlink()
+    else:
+        pdf.save(path, encryption=encryption or False)
+    return path
+
+
+def make_pdf_with_large_content(path: Path, content_mb: int, *, filler: bytes = b" ") -> Path:
+    """A one-page PDF whose compressed content stream inflates to ``content_mb`` megabytes.
+
+    Built in chunks, so neither memory nor time grows much with the size.
+    """
+    compressor = zlib.compressobj(6)
+    block = filler * (1024 * 1024 // len(filler))
+    parts = [compressor.compress(block) for _ in range(content_mb)]
+    parts.append(compressor.flush())
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=A4)
+    stream = pikepdf.Stream(pdf, b"".join(parts))
+    stream.Filter = pikepdf.Name.FlateDecode
+    page.obj.Contents = pdf.make_indirect(stream)
+    pdf.save(path, compress_streams=False)
+    return path
+
+
+def _paragraph(text: str) -> str:
+    return f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(text)}</w:t></w:r></w:p>"
+
+
+def document_xml(paragraphs: Sequence[str] = ("Hello",), *, body_extra: str = "") -> str:
+    """The WordprocessingML main part for plain paragraphs."""
+    body = "".join(_paragraph(text) for text in paragraphs)
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<w:document xmlns:w="{W_NAMESPACE}" xmlns:r="{R_NAMESPACE}">'
+        f"<w:body>{body}{body_extra}</w:body></w:document>"
+    )
+
+
+def content_types_xml(main_type: str = DOCX_MAIN_TYPE, main_part: str = "/word/document.xml",
+                      extra_overrides: Mapping[str, str] | None = None) -> str:
+    overrides = {main_part: main_type, **(extra_overrides or {})}
+    items = "".join(f'<Override PartName="{name}" ContentType="{kind}"/>'
+                    for name, kind in overrides.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f"{items}</Types>"
+    )
+
+
+def relationships_xml(relations: Sequence[tuple[str, str, str, bool]]) -> str:
+    """A .rels part from ``(id, type, target, external)`` tuples."""
+    items = "".join(
+        f'<Relationship Id="{rid}" Type="{kind}" Target="{escape(target)}"'
+        + (' TargetMode="External"' if external else "") + "/>"
+        for rid, kind, target, external in relations
+    )
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{REL_NAMESPACE}">{items}</Relationships>')
+
+
+def make_docx(
+    path: Path,
+    paragraphs: Sequence[str] = ("Hello",),
+    *,
+    document: str | bytes | None = None,
+    main_type: str = DOCX_MAIN_TYPE,
+    document_rels: Sequence[tuple[str, str, str, bool]] = (),
+    extra_parts: Mapping[str, bytes | str] | None = None,
+) -> Path:
+    """A minimal Word package: [Content_Types].xml, _rels/.rels and word/document.xml.
+
+    ``document`` replaces the generated main part; ``document_rels`` adds
+    word/_rels/document.xml.rels; ``extra_parts`` adds or replaces any member.
+    """
+    parts: dict[str, bytes | str] = {
+        "[Content_Types].xml": content_types_xml(main_type),
+        "_rels/.rels": relationships_xml([("rId1", OFFICE_DOCUMENT_REL, "word/document.xml",
+                                           False)]),
+        "word/document.xml": document if document is not None else document_xml(paragraphs),
+    }
+    if document_rels:
+        parts["word/_rels/document.xml.rels"] = relationships_xml(document_rels)
+    parts.update(extra_parts or {})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def make_docx_bomb(path: Path, unpacked_mb: int = 300, *, member: str = "word/media/fill.bin",
+                   ) -> Path:
+    """A valid-looking Word package with one member of ``unpacked_mb`` MB of zeros.
+
+    Written in 1 MB chunks: the test stays small in memory; the file is a few hundred KB.
+    """
+    make_docx(path)
+    block = bytes(1024 * 1024)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(member, "w", force_zip64=True) as handle:
+            for _ in range(unpacked_mb):
+                handle.write(block)
+    return path
+
+
+def make_png(path: Path, width: int = 4, height: int = 4) -> Path:
+    """A small grey PNG image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def make_ole2(path: Path, stream_names: Sequence[str] = (), size: int = 4096) -> Path:
+    """An OLE2 compound-file look-alike: the signature, padding and UTF-16 stream names.
+
+    Enough for content sniffing (``("WordDocument",)`` for Word 97-2003,
+    ``("EncryptedPackage",)`` for a password-protected .docx); not a readable file.
+    """
+    data = bytearray(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(size - 8))
+    offset = 1024
+    for name in stream_names:
+        encoded = name.encode("utf-16-le")
+        data[offset:offset + len(encoded)] = encoded
+        offset += 128
+    path.write_bytes(bytes(data))
+    return path
