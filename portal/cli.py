@@ -149,6 +149,159 @@ def import_users(csv_file: Path):
             click.echo(f"  {user.email}  {generated}")
 
 
+submissions_cli = AppGroup("submissions", help="Papers: add one on a unit's behalf, list them.")
+storage_cli = AppGroup("storage", help="The upload folder: check it against the database.")
+
+
+@submissions_cli.command("add")
+@click.argument("position", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor_email", default=None,
+              help="The Office account to record as uploader (default: the first one).")
+def submissions_add(position: int, file: Path, actor_email: str | None):
+    """Add FILE as a new revision of paper POSITION, for the Office, at any time."""
+    from .services import submissions
+
+    seminar = _seminar()
+    actor = None
+    if actor_email:
+        actor = accounts.find_by_email(actor_email)
+        if actor is None or not actor.is_office:
+            fail(f"{actor_email} is not an Office account.")
+    try:
+        result = submissions.add_from_file(seminar, position, file, actor)
+    except PortalError as error:
+        fail(str(error))
+    s = result.submission
+    if result.duplicate:
+        click.echo(f"Paper {position}: identical to revision {s.number}; nothing new stored.")
+        return
+    late = " (late)" if s.late else ""
+    click.echo(f"Paper {position}: revision {s.number}{late}: {s.original_filename}, "
+               f"{s.file_type}, {s.size} bytes, {s.pages or '?'} pages, sha256 {s.sha256}")
+
+
+@submissions_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def submissions_list(as_json: bool):
+    """The seven papers with their status and revisions."""
+    from .services import submissions
+
+    rows = submissions.listing(_seminar())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"({row['position']}) {row['status']:<10} {row['unit']}: "
+                   f"{len(row['revisions'])} revision(s)")
+
+
+@storage_cli.command("check")
+@click.option("--fix", is_flag=True, help="Remove files that no row points at.")
+def storage_check(fix: bool):
+    """Every revision's file exists with its sha256; no file lacks a row."""
+    from .services import integrity
+    from .storage import get_storage
+
+    storage = get_storage()
+    report = integrity.check(storage)
+    for relative in report.missing:
+        click.echo(f"missing: {relative}")
+    for relative in report.corrupt:
+        click.echo(f"sha256 differs: {relative}")
+    for relative in report.stray:
+        click.echo(f"no row: {relative}")
+    if fix and report.stray:
+        removed = integrity.remove_stray(storage, report)
+        click.echo(f"removed {removed} stray file(s)")
+        report.stray = []
+    if report.clean:
+        click.echo(f"ok: {report.checked} file(s) checked")
+        return
+    sys.exit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seminar_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(submissions_cli)
+    app.cli.add_command(storage_cli)
+    app.cli.add_command(attendees_cli)
+
+
+attendees_cli = AppGroup("attendees", help="The attendee list: list it, add or remove people.")
+
+
+def _user_by_email(email: str):
+    user = accounts.find_by_email(email)
+    if user is None:
+        fail(f"there is no account with the email {email!r}.")
+    return user
+
+
+@attendees_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8, header row).")
+def attendees_list(as_json: bool, as_csv: bool):
+    """Confirmed people first, then the waiting list in order."""
+    from .services import attendance
+
+    if as_json and as_csv:
+        fail("choose one of --json and --csv.")
+    seminar = _seminar()
+    if as_csv:
+        click.echo(attendance.listing_csv(seminar), nl=False)
+        return
+    rows = attendance.listing(seminar)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    counts = attendance.counts(seminar)
+    click.echo(f"{counts['confirmed']}/{counts['capacity']} confirmed, "
+               f"{counts['waitlisted']} waiting, self-registration "
+               f"{'open' if seminar.registration_open else 'closed'}")
+    for row in rows:
+        place = f"waiting #{row['waitlist_position']}" if row["waitlist_position"] else "confirmed"
+        click.echo(f"  {place:<12} {row['email']}  {row['name']}"
+                   f"{'  — ' + row['unit'] if row['unit'] else ''}  {row['registered_at']}")
+
+
+@attendees_cli.command("add")
+@click.argument("email")
+def attendees_add(email: str):
+    """Put the account EMAIL on the list (as the Office: also while self-registration is
+    closed); confirmed while a seat is free, otherwise on the waiting list."""
+    from .services import attendance
+
+    seminar = _seminar()
+    user = _user_by_email(email)
+    try:
+        registration = attendance.register(seminar, user, by_office=True)
+    except PortalError as error:
+        fail(str(error))
+    if registration.status == attendance.CONFIRMED:
+        click.echo(f"Confirmed: {user.email} ({user.full_name})")
+    else:
+        place = attendance.waitlist_position(registration)
+        click.echo(f"Waiting list, place {place}: {user.email} ({user.full_name})")
+
+
+@attendees_cli.command("remove")
+@click.argument("email")
+def attendees_remove(email: str):
+    """Take the account EMAIL off the list; a freed seat goes to the first in line."""
+    from .services import attendance
+
+    seminar = _seminar()
+    user = _user_by_email(email)
+    registration = user.registration_for(seminar)
+    if registration is None:
+        fail(f"{user.email} is not on the attendee list.")
+    try:
+        result = attendance.remove(registration)
+    except PortalError as error:
+        fail(str(error))
+    click.echo(f"Removed: {result.email} ({result.name}, was {result.was.value})")
+    for promoted in result.promoted:
+        click.echo(f"Promoted from the waiting list: {promoted.user.email} "
+                   f"({promoted.user.full_name})")

@@ -1,1 +1,87 @@
 """Pages for the people on the attendee list (registration: issue 4; materials: issue 6)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..services import attendance, seminars
+from ..services.errors import PortalError
+from . import bp
+from .forms import CancelForm, RegisterForm
+
+# Endpoints that show the promotion notice themselves (or should not consume it).
+_NOTICE_SKIPS = {"attendee.register", "static"}
+
+
+@bp.before_app_request
+def promotion_notice():
+    """A person confirmed from the waiting list is told once, on the next page they open."""
+    if request.method != "GET" or request.endpoint in _NOTICE_SKIPS or request.endpoint is None:
+        return
+    if not getattr(current_user, "is_authenticated", False):
+        return
+    registration = attendance.pending_promotion_notice(current_user)
+    if registration is not None and attendance.acknowledge_promotion(registration):
+        flash(_("Good news: a seat became free and you are now confirmed for the seminar."),
+              "success")
+
+
+def _render(seminar, status: int = 200, error: str | None = None):
+    registration = current_user.registration_for(seminar)
+    notice = False
+    if registration is not None and request.method == "GET":
+        notice = attendance.acknowledge_promotion(registration)
+    return render_template(
+        "attendee/register.html",
+        seminar=seminar,
+        registration=registration,
+        place=attendance.waitlist_position(registration),
+        counts=attendance.counts(seminar),
+        notice=notice,
+        error=error,
+        register_form=RegisterForm(),
+        cancel_form=CancelForm(),
+        labels=attendance.STATUS_LABELS,
+    ), status
+
+
+@bp.get("/register")
+def register():
+    return _render(seminars.current_seminar())
+
+
+@bp.post("/register")
+def register_post():
+    seminar = seminars.current_seminar()
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return _render(seminar, 400, _("The form was not complete. Please try again."))
+    try:
+        registration = attendance.register(seminar, current_user)
+    except PortalError as error:
+        return _render(seminar, error.status, str(error))
+    if registration.status == attendance.CONFIRMED:
+        flash(_("You are registered for the seminar."), "success")
+    else:
+        flash(_("All seats are taken: you are on the waiting list, place %(n)d.",
+                n=attendance.waitlist_position(registration) or 0), "info")
+    return redirect(url_for(".register"))
+
+
+@bp.post("/register/cancel")
+def cancel():
+    seminar = seminars.current_seminar()
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _render(seminar, 400, _("The form was not complete. Please try again."))
+    try:
+        result = attendance.cancel(seminar, current_user)
+    except PortalError as error:
+        return _render(seminar, error.status, str(error))
+    if result.was == attendance.CONFIRMED:
+        flash(_("Your registration is cancelled; your seat goes to the next person."), "info")
+    else:
+        flash(_("You have left the waiting list."), "info")
+    return redirect(url_for(".register"))

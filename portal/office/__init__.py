@@ -6,3 +6,6 @@ bp = Blueprint("office", __name__)
 require(bp, is_office)
 
 from . import views  # noqa: E402,F401
+
+# isort: split
+from . import attendees  # noqa: E402,F401  (issue 4: the attendee list)

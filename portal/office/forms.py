@@ -23,3 +23,17 @@ class SessionForm(FlaskForm):
                       validators=[DataRequired(), Length(max=32)])
     venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Save the session"))
+
+
+class ExtensionForm(FlaskForm):
+    deadline = StringField(_l("New deadline for this paper (DD/MM/YYYY HH:MM, Vietnam time)"),
+                           validators=[DataRequired(), Length(max=32)])
+    reason = StringField(_l("Reason (shown to the presenter)"),
+                         validators=[DataRequired(), Length(max=1000)])
+    submit = SubmitField(_l("Extend the deadline"))
+
+
+class ActionForm(FlaskForm):
+    """A bare POST form (CSRF only) for one-click actions."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..services import seminars
-from ..services.errors import PortalError
+from ..extensions import db
+from ..models import AuditEvent, Booklet
+from ..presenter.forms import UploadForm
+from ..services import booklet as booklet_service
+from ..services import previews, seminars, submissions
+from ..services.errors import NotFound, PortalError
+from ..storage import get_storage
 from . import bp
-from .forms import CapacityForm, DeadlineForm, SessionForm
+from .forms import ActionForm, CapacityForm, DeadlineForm, ExtensionForm, SessionForm
 
 
 def _settings_forms(seminar):
@@ -27,7 +34,116 @@ def _settings_forms(seminar):
 @bp.get("", strict_slashes=False)
 def index():
     seminar = seminars.current_seminar()
-    return render_template("office/index.html", seminar=seminar)
+    assignments = submissions.assignments_with_revisions(seminar)
+    statuses = {a.id: submissions.status_of(a) for a in assignments}
+    submitted = sum(1 for s in statuses.values() if s != submissions.STATUS_MISSING)
+    return render_template("office/index.html", seminar=seminar, assignments=assignments,
+                           statuses=statuses, submitted=submitted,
+                           labels=submissions.STATUS_LABELS)
+
+
+def _assignment(position: int):
+    seminar = seminars.current_seminar()
+    try:
+        return submissions.get_assignment(seminar, position)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/papers/<int:position>", methods=["GET", "POST"])
+def paper(position: int):
+    """One paper, for the Office: upload on the unit's behalf (any time), extend, receive."""
+    assignment = _assignment(position)
+    form = UploadForm()
+    extension_form = ExtensionForm(prefix="ext")
+    status = 200
+    if request.method == "GET" and assignment.deadline_extension:
+        extension_form.deadline.data = clock.format_datetime(assignment.deadline_extension)
+        extension_form.reason.data = assignment.extension_reason
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                result = submissions.upload(assignment, current_user, upload.stream,
+                                            upload.filename or "")
+            except PortalError as error:
+                form.file.errors.append(str(error))
+                status = error.status
+            else:
+                if result.duplicate:
+                    flash(_("This file is identical to revision %(n)d; nothing new was stored.",
+                            n=result.submission.number), "info")
+                else:
+                    flash(_("Received: %(name)s (revision %(n)d).",
+                            name=result.submission.original_filename,
+                            n=result.submission.number), "success")
+                return redirect(url_for(".paper", position=position))
+        else:
+            status = 400
+    return _render_paper(assignment, form, extension_form, status)
+
+
+def _render_paper(assignment, form, extension_form, status=200):
+    from ..presenter.views import render_paper
+
+    return render_paper(
+        assignment, form, status, template="office/paper.html",
+        upload_anytime=True, form_action=url_for(".paper", position=assignment.position),
+        extension_form=extension_form, action_form=ActionForm(),
+    )
+
+
+@bp.post("/papers/<int:position>/extend")
+def extend(position: int):
+    assignment = _assignment(position)
+    extension_form = ExtensionForm(prefix="ext")
+    if extension_form.validate_on_submit():
+        try:
+            instant = submissions.grant_extension(assignment, extension_form.deadline.data,
+                                                  extension_form.reason.data, current_user)
+        except PortalError as error:
+            extension_form.deadline.errors.append(str(error))
+            return _render_paper(assignment, UploadForm(), extension_form, error.status)
+        flash(_("Paper %(n)d may now be uploaded until %(when)s (Vietnam time).",
+                n=position, when=clock.format_datetime(instant)), "success")
+        return redirect(url_for(".paper", position=position))
+    return _render_paper(assignment, UploadForm(), extension_form, 400)
+
+
+@bp.post("/papers/<int:position>/extend/clear")
+def clear_extension(position: int):
+    assignment = _assignment(position)
+    if ActionForm().validate_on_submit():
+        submissions.clear_extension(assignment, current_user)
+        flash(_("The extension was removed; the seminar's deadline applies again."), "success")
+    return redirect(url_for(".paper", position=position))
+
+
+@bp.post("/papers/<int:position>/revisions/<int:number>/receive")
+def receive(position: int, number: int):
+    assignment = _assignment(position)
+    try:
+        revision = submissions.get_revision(assignment, number)
+    except NotFound:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        submissions.mark_received(revision, current_user)
+        flash(_("Revision %(n)d of paper %(p)d is marked as received.", n=number, p=position),
+              "success")
+    return redirect(url_for(".paper", position=position))
+
+
+@bp.get("/audit")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = 100
+    events = db.session.scalars(
+        select(AuditEvent).options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return render_template("office/audit.html", events=events[:per_page], page=page,
+                           has_more=len(events) > per_page)
 
 
 @bp.route("/seminar", methods=["GET", "POST"])
@@ -58,3 +174,94 @@ def settings():
     return render_template("office/settings.html", seminar=seminar,
                            deadline_form=deadline_form, capacity_form=capacity_form,
                            session_form=session_form), status
+
+
+# -- the booklet -----------------------------------------------------------------------------
+
+
+@bp.get("/booklet")
+def booklet():
+    seminar = seminars.current_seminar()
+    rows = booklet_service.preflight(seminar)
+    missing = [row for row in rows if row.revision is None]
+    builds = booklet_service.history(seminar)
+    latest_build = builds[0] if builds else None
+    return render_template(
+        "office/booklet.html", seminar=seminar, rows=rows, missing=missing, builds=builds,
+        latest_build=latest_build, progress=booklet_service.read_progress(),
+        action_form=ActionForm(), previews=previews.available(),
+        contents=booklet_service.contents_of(latest_build) if latest_build else [],
+    )
+
+
+@bp.post("/booklet/build")
+def build_booklet():
+    seminar = seminars.current_seminar()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    draft = request.form.get("kind") != "final"
+    if not draft:
+        missing = booklet_service.missing_papers(seminar)
+        if missing:
+            flash(_("The final booklet needs all papers. Missing: %(list)s. Build a draft, or "
+                    "wait for these papers.",
+                    list="; ".join(f"{a.position}. {a.unit.name}" for a in missing)), "error")
+            response = booklet()
+            return response, 409
+    if booklet_service.read_progress().get("state") == "running" and not _progress_is_stale():
+        flash(_("A booklet is being built already; wait for it to finish."), "info")
+        return redirect(url_for(".booklet"))
+    from flask import current_app
+
+    thread = booklet_service.start_build(current_app._get_current_object(), seminar.id,
+                                         current_user.id, draft)
+    if current_app.config.get("BOOKLET_BUILD_WAIT"):
+        thread.join()
+    flash(_("The booklet is being built; this page shows its progress."), "info")
+    return redirect(url_for(".booklet"))
+
+
+def _progress_is_stale() -> bool:
+    from datetime import datetime, timedelta
+
+    state = booklet_service.read_progress()
+    try:
+        at = datetime.fromisoformat(state.get("at", ""))
+    except ValueError:
+        return True
+    return clock.now() - at > timedelta(minutes=5)
+
+
+@bp.get("/booklet/progress")
+def booklet_progress():
+    return booklet_service.read_progress()
+
+
+def _booklet_or_404(booklet_id: int) -> Booklet:
+    item = db.session.get(Booklet, booklet_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/booklet/<int:booklet_id>.pdf")
+def booklet_file(booklet_id: int):
+    item = _booklet_or_404(booklet_id)
+    seminar = seminars.current_seminar()
+    return get_storage().send(item.stored_path, booklet_service.file_name(seminar, item),
+                              "application/pdf")
+
+
+@bp.get("/booklet/<int:booklet_id>/page-<int:page>.png")
+def booklet_preview(booklet_id: int, page: int):
+    item = _booklet_or_404(booklet_id)
+    if page < 1 or page > item.pages:
+        abort(404)
+    path = previews.page_png(get_storage(), item.stored_path, page, width=420)
+    if path is None:
+        abort(404)
+    from flask import send_file
+
+    response = send_file(path, mimetype="image/png", conditional=True, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

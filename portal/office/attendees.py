@@ -1,0 +1,177 @@
+"""The Office's attendee list: who is confirmed, who waits, and the exports (CSV, the PDF
+sign-in sheet). Every change goes through ``services.attendance``."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SubmitField
+from wtforms.validators import AnyOf, DataRequired
+
+from ..extensions import db
+from ..models import User
+from ..services import attendance, seminars, signin_sheet
+from ..services.errors import NotFound, PortalError
+from . import bp
+
+
+class AddAttendeeForm(FlaskForm):
+    user_id = SelectField(_l("Person"), coerce=int, validators=[DataRequired()],
+                          validate_choice=True)
+    submit = SubmitField(_l("Add to the list"))
+
+
+class RowActionForm(FlaskForm):
+    """A bare POST form (CSRF only) for the buttons of one row."""
+
+
+class SelfRegistrationForm(FlaskForm):
+    open = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+def _add_form(seminar, formdata=None) -> AddAttendeeForm:
+    form = AddAttendeeForm() if formdata is None else AddAttendeeForm(formdata=formdata)
+    form.user_id.choices = [
+        (user.id, _person_label(user)) for user in attendance.addable_users(seminar)
+    ]
+    return form
+
+
+def _person_label(user) -> str:
+    details = [part for part in (user.position, user.unit.name if user.unit else "") if part]
+    label = user.full_name + (f" — {', '.join(details)}" if details else "")
+    return f"{label} ({user.email})"
+
+
+def _render(seminar, status: int = 200, error: str | None = None, add_form=None):
+    rows = attendance.entries(seminar)
+    return render_template(
+        "office/attendees.html",
+        seminar=seminar,
+        confirmed=[r for r in rows if r["status"] == attendance.CONFIRMED.value],
+        waiting=[r for r in rows if r["status"] == attendance.WAITLISTED.value],
+        counts=attendance.counts(seminar),
+        add_form=add_form or _add_form(seminar),
+        row_form=RowActionForm(),
+        open_form=SelfRegistrationForm(),
+        labels=attendance.STATUS_LABELS,
+        error=error,
+    ), status
+
+
+@bp.get("/attendees")
+def attendees():
+    return _render(seminars.current_seminar())
+
+
+@bp.post("/attendees/add")
+def attendees_add():
+    seminar = seminars.current_seminar()
+    form = _add_form(seminar)
+    if not form.validate_on_submit():
+        return _render(seminar, 400, add_form=form)
+    user = db.session.get(User, form.user_id.data)
+    if user is None:
+        abort(404)
+    try:
+        registration = attendance.register(seminar, user, actor=current_user, by_office=True)
+    except PortalError as error:
+        return _render(seminar, error.status, str(error))
+    if registration.status == attendance.CONFIRMED:
+        flash(_("%(name)s is confirmed.", name=user.full_name), "success")
+    else:
+        flash(_("All seats are taken: %(name)s is on the waiting list, place %(n)d.",
+                name=user.full_name, n=attendance.waitlist_position(registration) or 0),
+              "info")
+    return redirect(url_for(".attendees"))
+
+
+def _row_action(registration_id: int, action):
+    seminar = seminars.current_seminar()
+    if not RowActionForm().validate_on_submit():
+        return _render(seminar, 400, _("The form was not complete. Please try again."))
+    try:
+        registration = attendance.get_registration(seminar, registration_id)
+    except NotFound:
+        abort(404)
+    try:
+        message = action(registration)
+    except NotFound:
+        abort(404)
+    except PortalError as error:
+        return _render(seminar, error.status, str(error))
+    flash(message, "success")
+    return redirect(url_for(".attendees"))
+
+
+def _promoted_message(promoted) -> str:
+    names = ", ".join(r.user.full_name for r in promoted)
+    return _("Confirmed from the waiting list: %(names)s.", names=names)
+
+
+@bp.post("/attendees/<int:registration_id>/remove")
+def attendees_remove(registration_id: int):
+    def action(registration):
+        result = attendance.remove(registration, current_user)
+        message = _("%(name)s was removed from the list.", name=result.name)
+        if result.promoted:
+            message += " " + _promoted_message(result.promoted)
+        return message
+
+    return _row_action(registration_id, action)
+
+
+@bp.post("/attendees/<int:registration_id>/promote")
+def attendees_promote(registration_id: int):
+    def action(registration):
+        registration = attendance.promote(registration, current_user)
+        return _("%(name)s is confirmed.", name=registration.user.full_name)
+
+    return _row_action(registration_id, action)
+
+
+@bp.post("/attendees/<int:registration_id>/waitlist")
+def attendees_to_waitlist(registration_id: int):
+    def action(registration):
+        registration = attendance.move_to_waitlist(registration, current_user)
+        return _("%(name)s was moved to the waiting list, place %(n)d.",
+                 name=registration.user.full_name,
+                 n=attendance.waitlist_position(registration) or 0)
+
+    return _row_action(registration_id, action)
+
+
+@bp.post("/attendees/self-registration")
+def attendees_self_registration():
+    seminar = seminars.current_seminar()
+    form = SelfRegistrationForm()
+    if not form.validate_on_submit():
+        return _render(seminar, 400, _("The form was not complete. Please try again."))
+    is_open = attendance.set_registration_open(seminar, form.open.data == "1", current_user)
+    flash(_("Self-registration is open.") if is_open else
+          _("Self-registration is closed; only the Office can add people."), "success")
+    return redirect(url_for(".attendees"))
+
+
+def _download(data: bytes, mimetype: str, name: str, attachment: bool):
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=attachment,
+                         download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/attendees.csv")
+def attendees_csv():
+    data = attendance.export_csv(seminars.current_seminar())
+    return _download(data, "text/csv; charset=utf-8", "danh-sach-dai-bieu.csv", True)
+
+
+@bp.get("/attendees.pdf")
+def attendees_pdf():
+    data = signin_sheet.render_pdf(seminars.current_seminar())
+    return _download(data, "application/pdf", "danh-sach-dai-bieu-tham-du.pdf", False)

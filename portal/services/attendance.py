@@ -1,0 +1,497 @@
+"""The attendee list: the cap, the waiting list, promotion.
+
+Every function that changes the list takes the seminar's write lock first (``lock_seminar``:
+``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL), counts inside that
+transaction and commits once, so no number of simultaneous requests on any number of worker
+processes confirms more people than the capacity. The unique constraint on
+(seminar_id, user_id) keeps a person on the list once.
+
+Rules:
+- First come, first served. A new registration is confirmed while a seat is free, otherwise it
+  joins the end of the waiting list. A free seat always goes to the first in line before a
+  newcomer.
+- When a confirmed person cancels or is removed, the first in line is confirmed in the same
+  transaction, with a notice waiting for their next visit (and mail, once a
+  ``notifications`` module exists).
+- While self-registration is closed only the Office adds people.
+- The Office promotes by hand (when a seat is free) and moves people to the waiting list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..database import lock_seminar
+from ..extensions import db
+from ..models import Registration, RegistrationStatus, Seminar, User
+from . import audit
+from .errors import (
+    AlreadyRegistered,
+    InvalidInput,
+    NotFound,
+    RegistrationClosed,
+    SeminarFull,
+)
+
+log = logging.getLogger(__name__)
+
+CONFIRMED = RegistrationStatus.CONFIRMED
+WAITLISTED = RegistrationStatus.WAITLISTED
+
+STATUS_LABELS = {
+    CONFIRMED: _l("Confirmed"),
+    WAITLISTED: _l("On the waiting list"),
+}
+
+
+class NotRegistered(NotFound):
+    """The person is not on the list (nothing to cancel or remove)."""
+
+
+@dataclass
+class Withdrawal:
+    """What a cancellation or a removal did."""
+
+    email: str
+    name: str
+    was: RegistrationStatus
+    promoted: list[Registration] = field(default_factory=list)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _waiting_query(seminar: Seminar):
+    return (
+        select(Registration)
+        .where(Registration.seminar_id == seminar.id, Registration.status == WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+    )
+
+
+def _confirmed_query(seminar: Seminar):
+    return (
+        select(Registration)
+        .where(Registration.seminar_id == seminar.id, Registration.status == CONFIRMED)
+        .order_by(Registration.registered_at, Registration.id)
+    )
+
+
+def confirmed(seminar: Seminar) -> list[Registration]:
+    """The confirmed people, in order of registration."""
+    query = _confirmed_query(seminar).options(
+        selectinload(Registration.user).selectinload(User.unit)
+    )
+    return list(db.session.scalars(query))
+
+
+def waiting(seminar: Seminar) -> list[Registration]:
+    """The waiting list, first in line first."""
+    query = _waiting_query(seminar).options(
+        selectinload(Registration.user).selectinload(User.unit)
+    )
+    return list(db.session.scalars(query))
+
+
+def waitlist_position(registration: Registration | None) -> int | None:
+    """1 for the first in line; None when not on the waiting list."""
+    if registration is None or registration.status != WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.seminar_id == registration.seminar_id,
+            Registration.status == WAITLISTED,
+            (Registration.queued_at < registration.queued_at)
+            | (
+                (Registration.queued_at == registration.queued_at)
+                & (Registration.id < registration.id)
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def waiting_count(seminar: Seminar) -> int:
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.seminar_id == seminar.id, Registration.status == WAITLISTED
+        )
+    ) or 0
+
+
+def counts(seminar: Seminar) -> dict:
+    confirmed_count = seminar.confirmed_count()
+    return {
+        "capacity": seminar.capacity,
+        "confirmed": confirmed_count,
+        "waitlisted": waiting_count(seminar),
+        "seats_left": max(seminar.capacity - confirmed_count, 0),
+    }
+
+
+def get_registration(seminar: Seminar, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.seminar_id != seminar.id:
+        raise NotRegistered(_l("This person is not on the attendee list (any more)."))
+    return registration
+
+
+def addable_users(seminar: Seminar) -> list[User]:
+    """Active accounts not on the list, by name: whom the Office may add."""
+    on_list = select(Registration.user_id).where(Registration.seminar_id == seminar.id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.id.not_in(on_list))
+            .options(selectinload(User.unit))
+            .order_by(User.full_name, User.email)
+        )
+    )
+
+
+def entries(seminar: Seminar) -> list[dict]:
+    """Confirmed people first (in order of registration), then the waiting list in order;
+    with the Registration and its User for pages and exports."""
+    rows = []
+    for registration in confirmed(seminar):
+        rows.append(_entry(registration, None))
+    for place, registration in enumerate(waiting(seminar), start=1):
+        rows.append(_entry(registration, place))
+    return rows
+
+
+def _entry(registration: Registration, place: int | None) -> dict:
+    user = registration.user
+    return {
+        "registration": registration,
+        "user": user,
+        "email": user.email,
+        "name": user.full_name,
+        "position": user.position or "",
+        "unit": user.unit.name if user.unit else "",
+        "status": registration.status.value,
+        "waitlist_position": place,
+        "registered_at": registration.registered_at,
+    }
+
+
+LISTING_FIELDS = ("email", "name", "unit", "status", "waitlist_position", "registered_at")
+
+
+def listing(seminar: Seminar) -> list[dict]:
+    """The list as plain data (``flask attendees list --json``): confirmed first, then the
+    waiting list in order; ``registered_at`` in ISO 8601 with the +07:00 offset."""
+    return [
+        {
+            "email": row["email"],
+            "name": row["name"],
+            "unit": row["unit"],
+            "status": row["status"],
+            "waitlist_position": row["waitlist_position"],
+            "registered_at": clock.isoformat_local(row["registered_at"]),
+        }
+        for row in entries(seminar)
+    ]
+
+
+def listing_csv(seminar: Seminar) -> str:
+    """``listing`` as CSV text (no BOM), header row first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LISTING_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in listing(seminar):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def export_csv(seminar: Seminar) -> bytes:
+    """The Office's export: UTF-8 with a BOM (so Excel shows Vietnamese), CRLF line ends,
+    column names in the reader's language, times in Vietnam time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([
+        _("No."), _("Full name"), _("Position"), _("Unit"), _("Email"), _("Status"),
+        _("Place on the waiting list"), _("Registered at (Vietnam time)"),
+    ])
+    for number, row in enumerate(entries(seminar), start=1):
+        writer.writerow([
+            number, row["name"], row["position"], row["unit"], row["email"],
+            str(STATUS_LABELS[row["registration"].status]),
+            row["waitlist_position"] or "",
+            clock.format_datetime(row["registered_at"]),
+        ])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# -- changing ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(seminar: Seminar) -> Iterator[Seminar]:
+    """Hold the seminar's write lock for the block; roll back when the block raises."""
+    try:
+        yield lock_seminar(seminar)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _reload(registration: Registration) -> Registration:
+    """The registration as it is now, inside the lock (it may have changed or gone)."""
+    current = db.session.get(Registration, registration.id, populate_existing=True)
+    if current is None:
+        raise NotRegistered(_l("This person is not on the attendee list (any more)."))
+    return current
+
+
+def _confirm(registration: Registration, promoted: bool) -> None:
+    registration.status = CONFIRMED
+    registration.confirmed_at = clock.now()
+    registration.promoted_notice_pending = promoted
+
+
+def _fill_free_seats(seminar: Seminar, actor: User | None, reason: str) -> list[Registration]:
+    """Give every free seat to the first in line. Call inside the lock; does not commit."""
+    db.session.flush()
+    free = seminar.capacity - seminar.confirmed_count()
+    promoted: list[Registration] = []
+    if free <= 0:
+        return promoted
+    for registration in db.session.scalars(_waiting_query(seminar).limit(free)):
+        _confirm(registration, promoted=True)
+        audit.record("attendance.promote", actor, target=registration.user.email,
+                     reason=reason, automatic=True)
+        promoted.append(registration)
+    db.session.flush()
+    return promoted
+
+
+def _after_promotion(registration: Registration) -> None:
+    """Tell the promoted person by mail once a ``notifications`` module exists (issue 6).
+
+    Runs after the commit that confirmed them; a failure here never undoes the promotion
+    (the notice on their next visit is already stored)."""
+    module_name = f"{__package__}.notifications"
+    try:
+        notifications = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return  # no mail yet: the notice on the next visit is all there is
+        log.exception("the notifications module failed to import")
+        return
+    except Exception:  # noqa: BLE001 - mail must not break the list
+        log.exception("the notifications module failed to import")
+        return
+    try:
+        notifications.promoted(registration)
+    except Exception:  # noqa: BLE001 - mail must not break the list
+        db.session.rollback()
+        log.exception("could not notify %s of their promotion", registration.user_id)
+
+
+def _notify(promoted: list[Registration]) -> None:
+    for registration in promoted:
+        _after_promotion(registration)
+
+
+def register(seminar: Seminar, user: User, actor: User | None = None, *,
+             by_office: bool | None = None) -> Registration:
+    """Put ``user`` on the list: confirmed while a seat is free, otherwise at the end of the
+    waiting list. ``actor`` is who does it (default: the user); the Office (``actor`` with
+    ``is_office``, or ``by_office=True`` for the command line) may add people while
+    self-registration is closed."""
+    if actor is None and not by_office:
+        actor = user
+    if by_office is None:
+        by_office = bool(getattr(actor, "is_office", False))
+    if not user.active:
+        raise InvalidInput(_l("The account %(email)s is deactivated."), email=user.email)
+    promoted: list[Registration] = []
+    with _locked(seminar):
+        if not seminar.registration_open and not by_office:
+            raise RegistrationClosed(
+                _l("Self-registration is closed. Ask the Office (Văn phòng Sở) to add you.")
+            )
+        if user.registration_for(seminar) is not None:
+            raise _already(user, actor)
+        # A seat freed earlier (a larger capacity, a move) goes to the first in line first.
+        promoted = _fill_free_seats(seminar, actor, reason="seat free")
+        now = clock.now()
+        registration = Registration(
+            seminar_id=seminar.id, user_id=user.id, registered_at=now, queued_at=now,
+            added_by_id=actor.id if actor is not None and actor.id != user.id else None,
+            status=WAITLISTED,
+        )
+        if seminar.confirmed_count() < seminar.capacity:
+            _confirm(registration, promoted=False)
+        db.session.add(registration)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise _already(user, actor) from None
+        audit.record("attendance.register", actor, target=user.email,
+                     status=registration.status.value, by_office=by_office,
+                     place=waitlist_position(registration))
+        db.session.commit()
+    _notify(promoted)
+    return registration
+
+
+def _already(user: User, actor: User | None) -> AlreadyRegistered:
+    if actor is not None and actor.id == user.id:
+        return AlreadyRegistered(_l("You are on the list already."))
+    return AlreadyRegistered(_l("%(name)s is on the list already."), name=user.full_name)
+
+
+def _withdraw(seminar: Seminar, registration: Registration, actor: User | None,
+              action: str) -> Withdrawal:
+    """Delete ``registration`` and give a freed seat to the first in line. Inside the lock."""
+    result = Withdrawal(email=registration.user.email, name=registration.user.full_name,
+                        was=registration.status)
+    db.session.delete(registration)
+    db.session.flush()
+    audit.record(action, actor, target=result.email, was=result.was.value)
+    if result.was == CONFIRMED:
+        result.promoted = _fill_free_seats(seminar, actor, reason=action)
+    return result
+
+
+def cancel(seminar: Seminar, user: User, actor: User | None = None) -> Withdrawal:
+    """The person takes themselves off the list (or the waiting list). When they held a
+    seat, the first in line is confirmed in the same transaction."""
+    with _locked(seminar):
+        registration = user.registration_for(seminar)
+        if registration is None:
+            raise NotRegistered(_l("You are not on the list."))
+        result = _withdraw(seminar, registration, actor or user, "attendance.cancel")
+        db.session.commit()
+    _notify(result.promoted)
+    return result
+
+
+def remove(registration: Registration, actor: User | None = None) -> Withdrawal:
+    """The Office takes someone off the list; a freed seat goes to the first in line."""
+    seminar = registration.seminar
+    with _locked(seminar):
+        registration = _reload(registration)
+        result = _withdraw(seminar, registration, actor, "attendance.remove")
+        db.session.commit()
+    _notify(result.promoted)
+    return result
+
+
+def promote(registration: Registration, actor: User | None = None) -> Registration:
+    """The Office confirms someone from the waiting list by hand (whatever their place),
+    when a seat is free."""
+    seminar = registration.seminar
+    with _locked(seminar):
+        registration = _reload(registration)
+        if registration.status == CONFIRMED:
+            raise InvalidInput(_l("%(name)s is confirmed already."),
+                               name=registration.user.full_name)
+        if seminar.confirmed_count() >= seminar.capacity:
+            raise SeminarFull(
+                _l("All %(total)d seats are taken. Move someone to the waiting list, remove "
+                   "someone or raise the capacity first."),
+                total=seminar.capacity,
+            )
+        place = waitlist_position(registration)
+        _confirm(registration, promoted=True)
+        audit.record("attendance.promote", actor, target=registration.user.email,
+                     place=place, automatic=False)
+        db.session.commit()
+    _notify([registration])
+    return registration
+
+
+def move_to_waitlist(registration: Registration, actor: User | None = None) -> Registration:
+    """The Office moves a confirmed person to the end of the waiting list. Their seat stays
+    free for the Office to give by hand; otherwise the first in line gets it at the next
+    change of the list."""
+    seminar = registration.seminar
+    with _locked(seminar):
+        registration = _reload(registration)
+        if registration.status == WAITLISTED:
+            raise InvalidInput(_l("%(name)s is on the waiting list already."),
+                               name=registration.user.full_name)
+        registration.status = WAITLISTED
+        registration.queued_at = clock.now()
+        registration.confirmed_at = None
+        registration.promoted_notice_pending = False
+        db.session.flush()
+        audit.record("attendance.move_to_waitlist", actor, target=registration.user.email,
+                     place=waitlist_position(registration))
+        db.session.commit()
+    return registration
+
+
+def move(registration: Registration, status: RegistrationStatus | str,
+         actor: User | None = None) -> Registration:
+    """The Office moves someone: to the confirmed list (when a seat is free) or to the
+    waiting list."""
+    try:
+        status = RegistrationStatus(status)
+    except ValueError:
+        raise InvalidInput(_l("Unknown status “%(value)s”."), value=str(status)) from None
+    if status == CONFIRMED:
+        return promote(registration, actor)
+    return move_to_waitlist(registration, actor)
+
+
+def fill_free_seats(seminar: Seminar, actor: User | None = None) -> list[Registration]:
+    """Give any free seats (after the capacity was raised) to the first in line; commits."""
+    with _locked(seminar):
+        promoted = _fill_free_seats(seminar, actor, reason="capacity")
+        db.session.commit()
+    _notify(promoted)
+    return promoted
+
+
+def set_registration_open(seminar: Seminar, is_open: bool, actor: User | None = None) -> bool:
+    """Open or close self-registration (the Office can always add people)."""
+    with _locked(seminar):
+        old = seminar.registration_open
+        seminar.registration_open = bool(is_open)
+        if old != seminar.registration_open:
+            audit.record("attendance.set_registration_open", actor, target=str(seminar.id),
+                         old=old, new=seminar.registration_open)
+        db.session.commit()
+    return seminar.registration_open
+
+
+def acknowledge_promotion(registration: Registration) -> bool:
+    """The promoted person has seen the notice: clear it. Returns whether one was pending."""
+    if not registration.promoted_notice_pending:
+        return False
+    with _locked(registration.seminar):
+        current = db.session.get(Registration, registration.id, populate_existing=True)
+        if current is None or not current.promoted_notice_pending:
+            db.session.rollback()
+            return False
+        current.promoted_notice_pending = False
+        db.session.commit()
+    return True
+
+
+def pending_promotion_notice(user: User) -> Registration | None:
+    """The user's registration whose promotion notice they have not seen, if any."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.user_id == user.id,
+            Registration.promoted_notice_pending.is_(True),
+            Registration.status == CONFIRMED,
+        ).limit(1)
+    )

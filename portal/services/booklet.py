@@ -1,0 +1,359 @@
+"""The proceedings booklet: preflight, build, the newest final one.
+
+The papers were converted to normalised PDFs when they were uploaded (``convert.normalise``
+inside the checked child process); a build only merges them behind the front matter, stamps
+page numbers and writes bookmarks (``assemble.build_booklet``). A paper whose normalised PDF
+was made by an older converter is converted again first, so an edit to the stylesheet never
+serves a stale PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..models import Assignment, AssignmentKind, Booklet, Seminar, Submission, User
+from ..storage import Storage, StorageError, get_storage
+from . import assemble, audit, documents
+from .errors import BookletNotReady, PortalError, StorageFailed
+from .submissions import assignments_with_revisions, converter_version
+
+log = logging.getLogger(__name__)
+
+KIND_VI = {
+    AssignmentKind.INTRODUCTORY_REPORT: "Báo cáo đề dẫn",
+    AssignmentKind.CONTRIBUTED_PAPER: "Tham luận",
+}
+FRONT_PAGES_GUESS = 3  # cover, agenda, table of contents
+_build_lock = threading.Lock()
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class PreflightRow:
+    assignment: Assignment
+    revision: Submission | None
+    pages: int = 0
+    page_sizes: list[list[float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    start_page: int | None = None
+    stale: bool = False  # converted by an older converter: converted again at build time
+
+    @property
+    def size_labels(self) -> list[str]:
+        """Distinct page sizes, named (A4, Letter, landscape, rotated)."""
+        labels: list[str] = []
+        for width, height, *rest in self.page_sizes:
+            rotation = int(rest[0]) if rest else 0
+            label = _size_name(width, height)
+            if rotation:
+                label += f" ↻{rotation}°"
+            if label not in labels:
+                labels.append(label)
+        return labels
+
+
+def _size_name(width: float, height: float) -> str:
+    short, long_ = sorted((width, height))
+    orientation = "" if height >= width else " ngang"
+    if abs(short - 595.3) < 3 and abs(long_ - 841.9) < 3:
+        return "A4" + orientation
+    if abs(short - 612) < 3 and abs(long_ - 792) < 3:
+        return "Letter" + orientation
+    return f"{width * 25.4 / 72:.0f}×{height * 25.4 / 72:.0f} mm"
+
+
+def preflight(seminar: Seminar) -> list[PreflightRow]:
+    rows: list[PreflightRow] = []
+    version = converter_version()
+    for assignment in assignments_with_revisions(seminar):
+        revision = assignment.current_submission
+        row = PreflightRow(assignment=assignment, revision=revision)
+        if revision is not None:
+            row.pages = revision.normalised_pages or revision.pages or 0
+            try:
+                row.page_sizes = json.loads(revision.page_sizes or "[]")
+            except ValueError:
+                row.page_sizes = []
+            row.notes = [n for n in (revision.conversion_notes or "").splitlines() if n]
+            row.stale = not _is_current(revision, version)
+        else:
+            row.pages = 1  # the placeholder page of a draft
+        rows.append(row)
+    starts = assemble.plan_starts(_front_pages(seminar), [r.pages for r in rows])
+    for row, start in zip(rows, starts, strict=True):
+        row.start_page = start
+    return rows
+
+
+def _front_pages(seminar: Seminar) -> int:
+    latest = db.session.scalar(
+        select(Booklet).where(Booklet.seminar_id == seminar.id)
+        .order_by(Booklet.built_at.desc(), Booklet.id.desc()).limit(1))
+    if latest is not None:
+        try:
+            return int(json.loads(latest.contents).get("front_pages", FRONT_PAGES_GUESS))
+        except (ValueError, AttributeError):
+            pass
+    return FRONT_PAGES_GUESS
+
+
+def _is_current(revision: Submission, version: str) -> bool:
+    return bool(revision.normalised_path) and revision.normalised_path.startswith(
+        f"converted/{version}/")
+
+
+def missing_papers(seminar: Seminar) -> list[Assignment]:
+    return [a for a in assignments_with_revisions(seminar) if a.current_submission is None]
+
+
+def presenter_name(assignment: Assignment) -> str:
+    """Who presents: the uploader of the current revision if they belong to the unit, else the
+    first member of the unit."""
+    current = assignment.current_submission
+    if current is not None and current.uploader is not None \
+            and current.uploader.unit_id == assignment.unit_id:
+        return current.uploader.full_name
+    member = db.session.scalar(
+        select(User).where(User.unit_id == assignment.unit_id, User.active.is_(True))
+        .order_by(User.is_office.desc(), User.id).limit(1))
+    return member.full_name if member is not None else ""
+
+
+def front_matter(seminar: Seminar) -> assemble.FrontMatter:
+    start, end = clock.local(seminar.session_start), clock.local(seminar.session_end)
+    return assemble.FrontMatter(
+        title=seminar.title,
+        organiser=seminar.organiser,
+        venue=seminar.venue,
+        session=f"{start:%H:%M}–{end:%H:%M}, ngày {start:%d/%m/%Y}",
+        place_date=f"Quảng Ngãi, tháng {start.month} năm {start.year}",
+    )
+
+
+def _ensure_converted(revision: Submission, storage: Storage, version: str) -> Path:
+    """The normalised PDF of ``revision`` for the current converter, made now if needed."""
+    if _is_current(revision, version) and storage.exists(revision.normalised_path):
+        return storage.path(revision.normalised_path)
+    relative = f"converted/{version}/{revision.sha256}.pdf"
+    if not storage.exists(relative):
+        temp = storage.new_temp_path(".pdf")
+        try:
+            info = documents.run_checked(storage.path(revision.stored_path), convert_to=temp)
+            if not info.get("converted"):
+                raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF."),
+                                      n=revision.assignment.position)
+            storage.place(temp, relative)
+        except documents.DocumentRefused as refused:
+            raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF: %(reason)s"),
+                                  n=revision.assignment.position, reason=str(refused)) from None
+        finally:
+            temp.unlink(missing_ok=True)
+        conversion = info.get("conversion") or {}
+        revision.normalised_pages = conversion.get("pages") or info.get("pages")
+        if conversion.get("page_sizes"):
+            revision.page_sizes = json.dumps(conversion["page_sizes"])
+    revision.normalised_path = relative
+    return storage.path(relative)
+
+
+def build(seminar: Seminar, actor: User | None, draft: bool,
+          progress: Progress | None = None, storage: Storage | None = None) -> Booklet:
+    """Build the booklet and record it. A final build needs all seven papers.
+
+    The previous booklets stay as they are whatever happens here.
+    """
+    storage = storage or get_storage()
+    report = progress or (lambda stage, fraction: None)
+    assignments = assignments_with_revisions(seminar)
+    missing = [a for a in assignments if a.current_submission is None]
+    if missing and not draft:
+        raise BookletNotReady(
+            _l("The final booklet needs all papers. Missing: %(list)s. Build a draft, or wait "
+               "for these papers."),
+            list="; ".join(f"{a.position}. {a.unit.name}" for a in missing),
+        )
+    if not _build_lock.acquire(timeout=120):
+        raise BookletNotReady(_l("Another booklet is being built. Try again in a moment."))
+    temp: Path | None = None
+    placed: str | None = None
+    try:
+        report("converting", 0.02)
+        version = converter_version()
+        parts: list[assemble.Part] = []
+        used: list[dict] = []
+        for assignment in assignments:
+            revision = assignment.current_submission
+            pdf = _ensure_converted(revision, storage, version) if revision else None
+            parts.append(assemble.Part(
+                position=assignment.position,
+                kind=KIND_VI[assignment.kind],
+                unit=assignment.unit.name,
+                presenter=presenter_name(assignment),
+                title=assignment.title,
+                pdf=pdf,
+            ))
+            used.append({"position": assignment.position,
+                         "submission_id": revision.id if revision else None,
+                         "revision": revision.number if revision else None})
+        temp = storage.new_temp_path(".pdf")
+        result = assemble.build_booklet(
+            front_matter(seminar), parts, temp, draft,
+            cache_dir=storage.path("cache/front"), progress=report)
+        for item, start, part in zip(used, result.starts, parts, strict=True):
+            item["start_page"] = start
+            item["title"] = part.title
+        stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
+        kind = "draft" if draft else "final"
+        placed = f"booklets/{stamp}-{kind}-{result.sha256[:16]}.pdf"
+        storage.place(temp, placed)
+        booklet = Booklet(
+            seminar_id=seminar.id, built_by=actor, built_at=clock.now(), is_draft=draft,
+            pages=result.pages, size=result.size, sha256=result.sha256, stored_path=placed,
+            contents=json.dumps({"front_pages": result.front_pages, "parts": used},
+                                ensure_ascii=False),
+        )
+        db.session.add(booklet)
+        audit.record("booklet.build", actor, target=placed, draft=draft, pages=result.pages,
+                     sha256=result.sha256, seconds=result.seconds)
+        db.session.commit()
+    except assemble.BookletError as error:
+        db.session.rollback()
+        _discard(storage, placed)
+        log.error("booklet build failed: %s", error)
+        raise BookletNotReady(_l("The booklet could not be built: %(reason)s"),
+                              reason=str(error)) from None
+    except StorageError as error:
+        db.session.rollback()
+        _discard(storage, placed)
+        log.error("booklet could not be stored: %s", error)
+        raise StorageFailed(_l("The booklet could not be saved (the storage is full or not "
+                               "writable). The previous booklet is unchanged.")) from None
+    except BaseException:
+        db.session.rollback()
+        _discard(storage, placed)
+        raise
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        _build_lock.release()
+    if not draft:
+        _after_final(booklet)
+    return booklet
+
+
+def _discard(storage: Storage, placed: str | None) -> None:
+    if placed:
+        storage.delete(placed)
+
+
+def _after_final(booklet: Booklet) -> None:
+    """Tell the list a final booklet is out (issue 6); never fails the build."""
+    try:
+        from . import notifications
+    except ImportError:
+        return
+    try:
+        notifications.booklet_published(booklet)
+    except Exception:  # noqa: BLE001
+        log.exception("could not announce the booklet")
+
+
+def latest(seminar: Seminar, final_only: bool = True) -> Booklet | None:
+    query = select(Booklet).where(Booklet.seminar_id == seminar.id)
+    if final_only:
+        query = query.where(Booklet.is_draft.is_(False))
+    return db.session.scalar(query.order_by(Booklet.built_at.desc(), Booklet.id.desc()).limit(1))
+
+
+def history(seminar: Seminar, limit: int = 20) -> list[Booklet]:
+    return list(db.session.scalars(
+        select(Booklet).where(Booklet.seminar_id == seminar.id)
+        .order_by(Booklet.built_at.desc(), Booklet.id.desc()).limit(limit)))
+
+
+def contents_of(booklet: Booklet) -> list[dict]:
+    try:
+        return list(json.loads(booklet.contents).get("parts", []))
+    except (ValueError, AttributeError):
+        return []
+
+
+def file_name(seminar: Seminar, booklet: Booklet) -> str:
+    day = clock.local(booklet.built_at).strftime("%Y%m%d-%H%M")
+    kind = "ban-nhap" if booklet.is_draft else "chinh-thuc"
+    return f"Tài liệu tọa đàm {day} {kind}.pdf".replace(" ", "_")
+
+
+# -- background builds, with progress visible to every worker -----------------------------
+
+PROGRESS_FILE = "cache/booklet-progress.json"
+
+
+def read_progress(storage: Storage | None = None) -> dict:
+    storage = storage or get_storage()
+    try:
+        with storage.open(PROGRESS_FILE) as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return {"state": "idle"}
+
+
+def write_progress(storage: Storage, **state) -> None:
+    state.setdefault("at", clock.now().isoformat())
+    target = storage.path(PROGRESS_FILE)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{threading.get_ident()}")
+        temp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        temp.replace(target)
+    except OSError:
+        log.warning("could not write the build progress")
+
+
+def start_build(app, seminar_id: int, actor_id: int | None, draft: bool) -> threading.Thread:
+    """Build in a background thread of this process; progress goes to ``PROGRESS_FILE``."""
+    storage = app.extensions["storage"]
+    write_progress(storage, state="running", stage="queued", fraction=0.0, draft=draft)
+
+    def run() -> None:
+        with app.app_context():
+            seminar = db.session.get(Seminar, seminar_id)
+            actor = db.session.get(User, actor_id) if actor_id else None
+
+            def report(stage: str, fraction: float) -> None:
+                write_progress(storage, state="running", stage=stage,
+                               fraction=round(fraction, 2), draft=draft)
+
+            try:
+                booklet = build(seminar, actor, draft, progress=report, storage=storage)
+            except PortalError as error:
+                write_progress(storage, state="failed", message=str(error), draft=draft)
+            except Exception:  # noqa: BLE001 - the previous booklet stays; tell the Office
+                log.exception("booklet build crashed")
+                write_progress(storage, state="failed", draft=draft,
+                               message=str(_l("The booklet could not be built because of an "
+                                              "unexpected error. The previous booklet is "
+                                              "unchanged.")))
+            else:
+                write_progress(storage, state="done", fraction=1.0, draft=draft,
+                               booklet_id=booklet.id, pages=booklet.pages)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name="booklet-build", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["PortalError", "build", "preflight", "latest", "history", "missing_papers"]

@@ -1,0 +1,379 @@
+"""Paper submissions: deadline, ownership, validation, revisions.
+
+An upload is received into a temporary file (hashed while it streams), checked and converted
+in a child process with a bounded time and memory (``documents.run_checked``), then moved into
+place under a path built from ids, and only then recorded as a new revision row. Any failure
+removes what this upload wrote; the previous revision is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..extensions import db
+from ..models import Assignment, Seminar, Submission, User
+from ..storage import Storage, StorageError, TooLarge, get_storage
+from . import audit, documents
+from .errors import (
+    DeadlinePassed,
+    DocumentTooLarge,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+    NotYourAssignment,
+    StorageFailed,
+)
+
+log = logging.getLogger(__name__)
+
+MIME_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+EXTENSIONS = {"pdf": ".pdf", "docx": ".docx"}
+
+STATUS_MISSING = "missing"
+STATUS_SUBMITTED = "submitted"
+STATUS_LATE = "late"
+STATUS_RECEIVED = "received"
+
+STATUS_LABELS = {
+    STATUS_MISSING: _l("not submitted"),
+    STATUS_SUBMITTED: _l("submitted"),
+    STATUS_LATE: _l("submitted late"),
+    STATUS_RECEIVED: _l("received"),
+}
+
+
+def converter_version() -> str:
+    try:
+        from .convert import CONVERTER_VERSION
+    except ImportError:  # pragma: no cover - the converter ships with the portal
+        return "none"
+    return CONVERTER_VERSION
+
+
+def get_assignment(seminar: Seminar, position: int) -> Assignment:
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.seminar_id == seminar.id,
+                                 Assignment.position == position)
+    )
+    if assignment is None:
+        raise NotFound(_l("There is no paper number %(n)s."), n=position)
+    return assignment
+
+
+def assignments_with_revisions(seminar: Seminar) -> list[Assignment]:
+    """The seminar's assignments in order, with units and revisions loaded in two queries."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.seminar_id == seminar.id)
+            .options(
+                selectinload(Assignment.unit),
+                selectinload(Assignment.submissions).selectinload(Submission.uploader),
+            )
+            .order_by(Assignment.position)
+        )
+    )
+
+
+def can_submit(user: User, assignment: Assignment) -> bool:
+    return bool(user.is_office) or (user.unit_id is not None
+                                    and user.unit_id == assignment.unit_id)
+
+
+def check_owner(user: User, assignment: Assignment) -> None:
+    if not can_submit(user, assignment):
+        raise NotYourAssignment(_l("This paper is assigned to another unit."))
+
+
+def status_of(assignment: Assignment) -> str:
+    current = assignment.current_submission
+    if current is None:
+        return STATUS_MISSING
+    if current.received_at is not None:
+        return STATUS_RECEIVED
+    if current.late:
+        return STATUS_LATE
+    return STATUS_SUBMITTED
+
+
+@dataclass
+class UploadResult:
+    submission: Submission
+    duplicate: bool = False  # the same bytes as an existing revision: nothing new stored
+
+
+def upload(
+    assignment: Assignment,
+    user: User,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    storage: Storage | None = None,
+) -> UploadResult:
+    """Store ``stream`` as a new revision of ``assignment``'s paper, uploaded by ``user``.
+
+    Presenters may upload until the assignment's effective deadline; the Office may upload on a
+    unit's behalf at any time (after the deadline the revision is marked late).
+    """
+    storage = storage or get_storage()
+    check_owner(user, assignment)
+    on_behalf = bool(user.is_office) and user.unit_id != assignment.unit_id
+    filename = clean_filename(filename)
+    if not filename:
+        raise InvalidInput(_l("Choose a file to upload."))
+    if not user.is_office and not assignment.is_open():
+        raise _deadline_passed(assignment)
+
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    try:
+        received = storage.receive(stream, max_bytes=max_bytes)
+    except TooLarge:
+        raise DocumentTooLarge(
+            _l("The file is larger than the limit of %(mb)d MB. Reduce its size (for example, "
+               "compress the pictures, or save it as PDF) and upload it again."),
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        ) from None
+    except StorageError as error:
+        log.error("upload folder not writable: %s", error)
+        raise StorageFailed(_storage_message()) from None
+
+    # The deadline is checked when the bytes have arrived.
+    arrived = clock.now()
+    late = not assignment.is_open(arrived)
+    placed: list[str] = []
+    converted_tmp: Path | None = None
+    try:
+        if late and not user.is_office:
+            raise _deadline_passed(assignment)
+        if received.size == 0:
+            raise InvalidDocument(documents.MESSAGES["empty"])
+        existing = next((s for s in assignment.submissions if s.sha256 == received.sha256), None)
+        if existing is not None:
+            return UploadResult(submission=existing, duplicate=True)
+
+        version = converter_version()
+        normalised_rel = f"converted/{version}/{received.sha256}.pdf"
+        converted_tmp = None if storage.exists(normalised_rel) else storage.new_temp_path(".pdf")
+        try:
+            info = documents.run_checked(received.path, convert_to=converted_tmp)
+        except documents.DocumentRefused as refused:
+            log.info("upload refused (%s): %s", refused.code, refused.detail)
+            raise InvalidDocument(documents.MESSAGES.get(refused.code,
+                                                         documents.MESSAGES["damaged"])) from None
+
+        file_type = info["file_type"]
+        number = _next_number(assignment)
+        relative = f"papers/{assignment.id}/{number:03d}-{received.sha256[:16]}" \
+                   f"{EXTENSIONS[file_type]}"
+        storage.place(received.path, relative)
+        placed.append(relative)
+        if converted_tmp is not None:
+            if info.get("converted"):
+                storage.place(converted_tmp, normalised_rel)
+                placed.append(normalised_rel)
+            else:
+                converted_tmp.unlink(missing_ok=True)
+                normalised_rel = None
+
+        conversion = info.get("conversion") or {}
+        pages = info.get("pages") or conversion.get("pages")
+        submission = Submission(
+            assignment=assignment,
+            number=number,
+            original_filename=filename,
+            stored_path=relative,
+            size=received.size,
+            sha256=received.sha256,
+            file_type=file_type,
+            pages=pages,
+            uploader=user,
+            uploaded_at=arrived,
+            late=late,
+            on_behalf=on_behalf,
+            normalised_path=normalised_rel,
+            normalised_pages=conversion.get("pages") or (pages if normalised_rel else None),
+            page_sizes=json.dumps(conversion.get("page_sizes") or info.get("page_sizes") or []),
+            conversion_notes="\n".join(dict.fromkeys(
+                list(info.get("notes") or []) + list(conversion.get("notes") or []))),
+        )
+        db.session.add(submission)
+        audit.record(
+            "submission.upload", user, target=f"paper {assignment.position}",
+            number=number, filename=filename, size=received.size, sha256=received.sha256,
+            late=late, on_behalf=on_behalf,
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _remove(storage, placed)
+        raise InvalidInput(_l("Another upload of this paper arrived at the same moment. "
+                              "Please upload again.")) from None
+    except StorageError as error:
+        db.session.rollback()
+        _remove(storage, placed)
+        log.error("could not store an upload: %s", error)
+        raise StorageFailed(_storage_message()) from None
+    except BaseException:
+        db.session.rollback()
+        _remove(storage, placed)
+        raise
+    finally:
+        received.discard()
+        if converted_tmp is not None:
+            converted_tmp.unlink(missing_ok=True)
+    _after_upload(submission)
+    return UploadResult(submission=submission)
+
+
+def _after_upload(submission: Submission) -> None:
+    """Hooks that must never fail an upload (the receipt mail, issue 6)."""
+    try:
+        from . import notifications
+    except ImportError:
+        return
+    try:
+        notifications.upload_receipt(submission)
+    except Exception:  # noqa: BLE001 - a mail problem never fails the upload
+        log.exception("could not send the upload receipt")
+
+
+def _remove(storage: Storage, placed: list[str]) -> None:
+    for relative in placed:
+        if relative.startswith("converted/") and _referenced(relative):
+            continue
+        storage.delete(relative)
+
+
+def _referenced(relative: str) -> bool:
+    return bool(db.session.scalar(
+        select(func.count(Submission.id)).where(Submission.normalised_path == relative)))
+
+
+def _next_number(assignment: Assignment) -> int:
+    current = db.session.scalar(
+        select(func.max(Submission.number)).where(Submission.assignment_id == assignment.id))
+    return (current or 0) + 1
+
+
+def _deadline_passed(assignment: Assignment) -> DeadlinePassed:
+    return DeadlinePassed(
+        _l("The deadline for this paper has passed (before %(when)s, Vietnam time). Uploads "
+           "are closed; if you still need to send it, contact the Office (Văn phòng Sở)."),
+        when=clock.format_datetime(assignment.effective_deadline),
+    )
+
+
+def _storage_message():
+    return _l("The portal could not save your file right now (the storage is full or not "
+              "writable). Nothing was stored. Please try again later and tell the Office.")
+
+
+def clean_filename(name: str | None) -> str:
+    """The client's file name, for display only: Unicode kept, paths and controls removed."""
+    if not name:
+        return ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:200]
+
+
+def grant_extension(assignment: Assignment, text: str, reason: str, actor: User) -> datetime:
+    try:
+        instant = clock.parse_local(text)
+    except ValueError:
+        raise InvalidInput(_l("Write the new deadline as DD/MM/YYYY HH:MM (Vietnam time).")) \
+            from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_l("Give a reason for the extension; the presenter will see it."))
+    assignment.deadline_extension = instant
+    assignment.extension_reason = reason[:1000]
+    audit.record("assignment.extend", actor, target=f"paper {assignment.position}",
+                 deadline=clock.isoformat_local(instant), reason=reason)
+    db.session.commit()
+    return instant
+
+
+def clear_extension(assignment: Assignment, actor: User) -> None:
+    assignment.deadline_extension = None
+    assignment.extension_reason = ""
+    audit.record("assignment.clear_extension", actor, target=f"paper {assignment.position}")
+    db.session.commit()
+
+
+def mark_received(submission: Submission, actor: User) -> None:
+    if submission.received_at is None:
+        submission.received_at = clock.now()
+        submission.received_by = actor
+        audit.record("submission.receive", actor,
+                     target=f"paper {submission.assignment.position}", number=submission.number)
+        db.session.commit()
+
+
+def get_revision(assignment: Assignment, number: int) -> Submission:
+    for submission in assignment.submissions:
+        if submission.number == number:
+            return submission
+    raise NotFound(_l("There is no revision %(n)s of this paper."), n=number)
+
+
+def listing(seminar: Seminar) -> list[dict]:
+    """``flask submissions list --json``."""
+    rows = []
+    for assignment in assignments_with_revisions(seminar):
+        rows.append({
+            "position": assignment.position,
+            "unit": assignment.unit.name,
+            "title": assignment.title,
+            "status": status_of(assignment),
+            "deadline": clock.isoformat_local(assignment.effective_deadline),
+            "revisions": [
+                {
+                    "number": s.number,
+                    "filename": s.original_filename,
+                    "size": s.size,
+                    "sha256": s.sha256,
+                    "type": s.file_type,
+                    "pages": s.pages,
+                    "uploaded_at": clock.isoformat_local(s.uploaded_at),
+                    "uploaded_by": s.uploader.email if s.uploader else None,
+                    "late": s.late,
+                    "received": s.received_at is not None,
+                }
+                for s in assignment.submissions
+            ],
+        })
+    return rows
+
+
+def add_from_file(seminar: Seminar, position: int, path: Path, actor: User | None) -> UploadResult:
+    """The Office adds a file on a unit's behalf (the command line)."""
+    assignment = get_assignment(seminar, position)
+    if actor is None:
+        actor = _office_actor()
+    with open(path, "rb") as stream:
+        return upload(assignment, actor, stream, path.name)
+
+
+def _office_actor() -> User:
+    user = db.session.scalar(select(User).where(User.is_office.is_(True), User.active.is_(True))
+                             .order_by(User.id))
+    if user is None:
+        raise InvalidInput(_l("No Office account exists. Create one first: "
+                              "flask users create --office …"))
+    return user
