@@ -72,8 +72,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost"
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)  # seconds; a mail server that hangs never holds a page
+    # Absolute links in mail and calendar files (may carry a path prefix).
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000"
 
+    # How many reverse proxies stand in front (their X-Forwarded-For/-Proto/-Host are trusted).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 class DevelopmentConfig(Config):

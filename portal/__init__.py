@@ -86,6 +86,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from .storage import Storage
 
     app.extensions["storage"] = Storage(app.config["UPLOAD_DIR"])
+    # What a killed worker left in .tmp/ (its process has gone) is removed as we start.
+    app.extensions["storage"].sweep_leftovers()
 
     from .attendee import bp as attendee_bp
     from .auth import bp as auth_bp
@@ -100,8 +102,16 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     app.register_blueprint(office_bp, url_prefix="/office")
 
     from .errors import register_error_handlers
+    from .security import init_security
+
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     register_error_handlers(app)
+    init_security(app)
     _init_templates(app)
 
     from .cli import register_cli
@@ -110,6 +120,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    for noisy in ("weasyprint", "fontTools"):  # their INFO is a step-by-step trace
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return app
 
 

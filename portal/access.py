@@ -25,3 +25,22 @@ def require(bp: Blueprint, predicate: Callable[[object], bool] | None = None) ->
 
 def is_office(user) -> bool:
     return bool(getattr(user, "is_office", False))
+
+
+def can_get_materials(user, seminar) -> bool:
+    """The one rule for the seminar's files (issue 6: papers, booklet, ZIP, calendar).
+
+    Yes for the Office, for presenters (a member of a unit that owns one of the seminar's
+    papers) and for confirmed attendees. No for everyone else: people on the waiting list and
+    other members see the agenda on /materials but no file; anonymous visitors log in first.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "is_active", False):
+        return False
+    if is_office(user):
+        return True
+    unit = getattr(user, "unit", None)
+    if unit is not None and any(a.seminar_id == seminar.id for a in unit.assignments):
+        return True
+    return bool(user.is_attendee_of(seminar))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import clock
 from .extensions import db
@@ -197,7 +197,9 @@ def submissions_list(as_json: bool):
 
 
 @storage_cli.command("check")
-@click.option("--fix", is_flag=True, help="Remove files that no row points at.")
+@click.option("--fix", is_flag=True,
+              help="Remove files that no row points at, and temporary files left by a process "
+                   "that has gone.")
 def storage_check(fix: bool):
     """Every revision's file exists with its sha256; no file lacks a row."""
     from .services import integrity
@@ -211,14 +213,68 @@ def storage_check(fix: bool):
         click.echo(f"sha256 differs: {relative}")
     for relative in report.stray:
         click.echo(f"no row: {relative}")
-    if fix and report.stray:
+    for entry in report.leftover:
+        for relative in entry.files:
+            click.echo(f"left by an interrupted upload or build: {relative}")
+    for relative in report.in_progress:
+        click.echo(f"in progress (a running process): {relative}")
+    if fix and (report.stray or report.leftover):
         removed = integrity.remove_stray(storage, report)
         click.echo(f"removed {removed} stray file(s)")
         report.stray = []
+        report.leftover = []
     if report.clean:
         click.echo(f"ok: {report.checked} file(s) checked")
         return
     sys.exit(1)
+
+
+booklet_cli = AppGroup("booklet", help="The proceedings booklet: build it.")
+
+
+@booklet_cli.command("build")
+@click.option("--draft", is_flag=True, help="Build a draft: missing papers get a placeholder.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also copy the booklet to this file.")
+@click.option("--as", "actor_email", default=None, help="The Office account recorded as builder.")
+def booklet_build(draft: bool, out: Path | None, actor_email: str | None):
+    """Build the booklet (final unless --draft) and record it."""
+    import shutil
+
+    from .services import booklet as booklet_service
+    from .storage import get_storage
+
+    seminar = _seminar()
+    actor = accounts.find_by_email(actor_email) if actor_email else None
+    if actor_email and (actor is None or not actor.is_office):
+        fail(f"{actor_email} is not an Office account.")
+    # click draws the bar on a terminal only; elsewhere it prints the label once.
+    with click.progressbar(length=100, label="Booklet", show_eta=False) as bar:
+        done = {"n": 0}
+
+        def report(stage: str, fraction: float) -> None:
+            target = int(fraction * 100)
+            if target > done["n"]:
+                bar.update(target - done["n"])
+                done["n"] = target
+
+        try:
+            item = booklet_service.build(seminar, actor, draft=draft, progress=report)
+        except PortalError as error:
+            fail(str(error))
+    path = get_storage().path(item.stored_path)
+    if out is not None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out)
+        except OSError as error:
+            fail(f"could not write {out}: {error}")
+    kind = "draft" if item.is_draft else "final"
+    click.echo(f"Booklet ({kind}): {item.pages} pages, {item.size} bytes, sha256 {item.sha256}")
+    click.echo(f"Stored: {item.stored_path}" + (f"; copied to {out}" if out else ""))
+    for part in booklet_service.contents_of(item):
+        revision = f"revision {part['revision']}" if part.get("revision") else "missing"
+        click.echo(f"  ({part['position']}) page {part.get('start_page')}: {revision}")
 
 
 def register_cli(app: Flask) -> None:
@@ -227,6 +283,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(submissions_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(attendees_cli)
+    app.cli.add_command(remind)
+    app.cli.add_command(booklet_cli)
+    app.cli.add_command(backup_cli)
 
 
 attendees_cli = AppGroup("attendees", help="The attendee list: list it, add or remove people.")
@@ -305,3 +364,96 @@ def attendees_remove(email: str):
     for promoted in result.promoted:
         click.echo(f"Promoted from the waiting list: {promoted.user.email} "
                    f"({promoted.user.full_name})")
+
+
+@click.command("remind")
+@with_appcontext
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Only when the deadline is this many days away or less.")
+def remind(days: int | None):
+    """Mail every unit whose paper is still missing while its deadline is ahead (for cron).
+
+    Never twice for the same paper, deadline and day (Vietnam time); prints what was sent and
+    what was skipped."""
+    from .services import notifications
+
+    outcomes = notifications.remind(_seminar(), days=days)
+    sent = 0
+    for item in outcomes:
+        label = f"paper {item.position} ({item.unit})"
+        deadline = f"deadline before {clock.format_datetime(item.deadline)}"
+        if item.status == "sent":
+            sent += 1
+            click.echo(f"sent     {label}, {deadline}: {', '.join(item.recipients)}")
+            if item.failed:
+                click.echo(f"         failed for: {', '.join(item.failed)}")
+        elif item.status == "failed":
+            click.echo(f"FAILED   {label}, {deadline}: {', '.join(item.failed)} "
+                       "(see /office/mail; will be tried again on the next run)")
+        else:
+            click.echo(f"skipped  {label}: {item.reason}")
+    click.echo(f"{sent} reminder(s) sent.")
+    if any(item.status == "failed" for item in outcomes):
+        sys.exit(1)
+
+
+backup_cli = AppGroup("backup", help="Backups: a consistent snapshot of the database and every "
+                                     "stored file, and its restore.")
+
+
+@backup_cli.command("create")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The archive to write (.tar.gz); written whole or not at all.")
+def backup_create(out: Path):
+    """Snapshot the database (SQLite backup API or pg_dump) and copy every file its rows
+    reference, with a manifest of sha256s."""
+    from .services import backup
+    from .storage import get_storage
+
+    try:
+        result = backup.create(out, get_storage(), db.engine)
+    except backup.BackupError as error:
+        fail(str(error))
+    for line in backup.summarise(result.manifest):
+        click.echo(line)
+    click.echo(f"Backup written: {result.path} ({result.size} bytes)")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.warnings:
+        sys.exit(1)  # the archive is there, but somebody should look (cron mails this)
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace an installation in use (its database and its files).")
+def backup_restore(archive: Path, force: bool):
+    """Restore ARCHIVE into a fresh installation, checking every sha256 before and after.
+    Stop the portal first."""
+    from flask import current_app
+
+    from .services import backup, integrity
+    from .storage import get_storage
+
+    storage = get_storage()
+    try:
+        result = backup.restore(archive, storage, db.engine, force=force,
+                                before_database=db.session.remove, say=click.echo)
+    except backup.BackupError as error:
+        fail(str(error))
+    for line in backup.summarise(result.manifest):
+        click.echo(line)
+    click.echo(f"Restored {result.files} file(s), {result.bytes} bytes, and the database; "
+               f"all verified.")
+    for name in result.left_in_place:
+        click.echo(f"left in place (not in the backup): {name}")
+    revision = result.manifest["database"].get("alembic_revision")
+    heads = backup.migration_heads(Path(current_app.extensions["migrate"].directory))
+    if revision and heads and revision not in heads:
+        click.echo(f"The backup's schema is at revision {revision}; run `flask db upgrade`.")
+    report = integrity.check(storage)
+    if report.clean:
+        click.echo(f"storage check: ok, {report.checked} file(s) checked")
+    else:
+        click.echo(f"storage check: {len(report.missing)} missing, {len(report.corrupt)} "
+                   f"differ, {len(report.stray)} without a row — run `flask storage check`.")

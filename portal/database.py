@@ -17,6 +17,10 @@ from sqlalchemy.engine import Engine
 
 from .extensions import db
 
+# How long a statement waits for another connection's lock before "database is locked" (which
+# the portal answers with a retry page). Tests shorten it.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
 _begin_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "begin_immediate", default=False
 )
@@ -29,7 +33,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record):  # pragma: no branc
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cursor.execute("PRAGMA journal_mode")
     mode = cursor.fetchone()
     if mode and mode[0] not in ("memory", "wal"):

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+# The retry page when even the template cannot be rendered: no database, no session needed.
+RETRY_FALLBACK = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Vui lòng thử lại · Please try again</title></head><body><main>
+<h1>Vui lòng thử lại</h1><p>Hệ thống đang bận trong giây lát (cơ sở dữ liệu chưa phản hồi).
+Chưa có gì bị thay đổi; vui lòng thử lại sau vài giây.</p>
+<p lang="en">The portal is busy for a moment (the database did not answer). Nothing was changed;
+please try again in a few seconds.</p><p><a href="/">Trang tọa đàm / The seminar page</a></p>
+</main></body></html>"""
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -25,12 +35,23 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/413.html", limit_mb=limit), 413
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
     def database_unavailable(error):
-        db.session.rollback()
         log.error("database error on %s %s: %s", request.method, request.path, error)
-        response = current_app.response_class(
-            render_template("errors/503.html"), status=503
-        )
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the database is what failed
+            log.debug("rollback failed too", exc_info=True)
+        # The page must not touch the database again: render it for an anonymous visitor
+        # (loading the account, or refreshing a loaded one, would fail the same way).
+        g._login_user = current_app.login_manager.anonymous_user()
+        try:
+            body = render_template("errors/503.html")
+        except Exception:  # noqa: BLE001 - never a traceback instead of the retry page
+            log.exception("could not render the retry page")
+            body = RETRY_FALLBACK
+        response = current_app.response_class(body, status=503)
         response.headers["Retry-After"] = "5"
         return response
 

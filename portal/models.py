@@ -7,12 +7,13 @@ Instants are stored as naive UTC in the database and come back as aware UTC date
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -293,3 +294,42 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+class MailLog(db.Model):
+    """One mail the portal sent or tried to send (issue 6): the Office sees them at /office/mail."""
+
+    __tablename__ = "mail_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now(), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # receipt, reminder, promoted, booklet
+    recipient: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))  # "sent" or "failed"
+    transport: Mapped[str] = mapped_column(String(8), default="smtp")  # "smtp" or "log"
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User | None] = relationship()
+
+
+class ReminderSent(db.Model):
+    """A reminder for a missing paper went out: never twice for the same assignment, deadline
+    and Vietnam calendar day."""
+
+    __tablename__ = "reminder_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    day: Mapped[date] = mapped_column(Date)  # the calendar day in Vietnam time
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+    assignment: Mapped[Assignment] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "deadline", "day",
+                         name="uq_reminder_sent_assignment_deadline_day"),
+    )

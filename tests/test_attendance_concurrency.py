@@ -6,27 +6,18 @@ one confirmed person cancels through the web and the first in line is confirmed.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from .conftest import PG_URL, ROOT, csrf_from
+from .conftest import PG_URL, csrf_from
+from .liveserver import GUNICORN, LiveServer
 
 requests = pytest.importorskip("requests")
 
-BIN = Path(sys.executable).parent
-GUNICORN = BIN / "gunicorn"
-FLASK = BIN / "flask"
 PEOPLE = 45
 CAPACITY = 20
 WORKERS = 4
@@ -41,92 +32,15 @@ BACKENDS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-class Portal:
+class Portal(LiveServer):
     """The portal as it runs in production: its own database, the flask CLI, gunicorn."""
 
     def __init__(self, tmp_path: Path, backend: str):
-        if backend == "postgresql":
-            _reset_postgres(PG_URL)
-            url = PG_URL
-        else:
-            url = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / "gunicorn.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "concurrency-" + secrets.token_hex(16),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "PORTAL_ENV": "development",
-            "FLASK_APP": "wsgi.py",
-            "RATELIMIT_ENABLED": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.env.pop("FLASK_DEBUG", None)
-        self.process: subprocess.Popen | None = None
-
-    def flask(self, *args: str) -> str:
-        result = subprocess.run([str(FLASK), *args], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, timeout=120)
-        assert result.returncode == 0, f"flask {' '.join(args)}:\n{result.stdout}{result.stderr}"
-        return result.stdout
+        super().__init__(tmp_path, PG_URL if backend == "postgresql" else None,
+                         workers=WORKERS)
 
     def attendees(self) -> list[dict]:
         return json.loads(self.flask("attendees", "list", "--json"))
-
-    def start(self) -> None:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--backlog", "256", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited early:\n{self.log()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"gunicorn did not answer in time:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
 
 
 class Member:

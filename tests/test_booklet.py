@@ -183,3 +183,23 @@ def _fast_clock():
     clock.set_now(None)
 
 
+
+
+def test_cli_booklet_build(app, people, tmp_path):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["booklet", "build"])
+    assert refused.exit_code != 0
+    assert "1. Văn phòng Sở" in refused.output
+    out = tmp_path / "nhap.pdf"
+    draft = runner.invoke(args=["booklet", "build", "--draft", "--out", str(out)])
+    assert draft.exit_code == 0, draft.output
+    assert "draft" in draft.output and out.read_bytes().startswith(b"%PDF")
+    assert all("BẢN NHÁP" in text for text in text_of(out))
+    add_papers(app, range(1, 8), pages=1)
+    final = runner.invoke(args=["booklet", "build", "--as", "office@example.org"])
+    assert final.exit_code == 0, final.output
+    assert "final" in final.output
+    with app.app_context():
+        item = booklet_service.latest(seminars.current_seminar())
+        assert item.built_by.email == "office@example.org"
+        assert item.sha256 in final.output

@@ -6,3 +6,6 @@ bp = Blueprint("attendee", __name__)
 require(bp)
 
 from . import views  # noqa: E402,F401
+
+# isort: split
+from . import materials  # noqa: E402,F401  (issue 6: papers, booklet, ZIP, calendar)

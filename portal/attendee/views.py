@@ -12,13 +12,17 @@ from . import bp
 from .forms import CancelForm, RegisterForm
 
 # Endpoints that show the promotion notice themselves (or should not consume it).
-_NOTICE_SKIPS = {"attendee.register", "static"}
+_NOTICE_SKIPS = {"attendee.register", "static", "public.healthz"}
+_NOT_PAGES = (".pdf", ".zip", ".csv", ".png", ".ics", "/download", "/pdf", "/progress")
 
 
 @bp.before_app_request
 def promotion_notice():
     """A person confirmed from the waiting list is told once, on the next page they open."""
     if request.method != "GET" or request.endpoint in _NOTICE_SKIPS or request.endpoint is None:
+        return
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    if rule.endswith(_NOT_PAGES):  # files and JSON: the notice waits for the next page
         return
     if not getattr(current_user, "is_authenticated", False):
         return

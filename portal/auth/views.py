@@ -4,7 +4,15 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..extensions import limiter
 from ..safe_url import safe_next
+from ..security import (
+    LOGIN_LIMIT_PER_ACCOUNT,
+    LOGIN_LIMIT_PER_ADDRESS,
+    failed_login,
+    login_account_key,
+    login_address_key,
+)
 from ..services import accounts
 from ..services.errors import PortalError
 from . import bp
@@ -20,6 +28,10 @@ def _home_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ACCOUNT, key_func=login_account_key, methods=["POST"],
+               deduct_when=failed_login)
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, key_func=login_address_key, methods=["POST"],
+               deduct_when=failed_login)
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:

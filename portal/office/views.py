@@ -10,6 +10,7 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Booklet
 from ..presenter.forms import UploadForm
+from ..presenter.views import handle_upload
 from ..services import booklet as booklet_service
 from ..services import previews, seminars, submissions
 from ..services.errors import NotFound, PortalError
@@ -61,25 +62,10 @@ def paper(position: int):
         extension_form.deadline.data = clock.format_datetime(assignment.deadline_extension)
         extension_form.reason.data = assignment.extension_reason
     if request.method == "POST":
-        if form.validate_on_submit():
-            upload = form.file.data
-            try:
-                result = submissions.upload(assignment, current_user, upload.stream,
-                                            upload.filename or "")
-            except PortalError as error:
-                form.file.errors.append(str(error))
-                status = error.status
-            else:
-                if result.duplicate:
-                    flash(_("This file is identical to revision %(n)d; nothing new was stored.",
-                            n=result.submission.number), "info")
-                else:
-                    flash(_("Received: %(name)s (revision %(n)d).",
-                            name=result.submission.original_filename,
-                            n=result.submission.number), "success")
-                return redirect(url_for(".paper", position=position))
-        else:
-            status = 400
+        response, status = handle_upload(assignment, form,
+                                         url_for(".paper", position=position))
+        if response is not None:
+            return response
     return _render_paper(assignment, form, extension_form, status)
 
 

@@ -50,35 +50,42 @@ def _own_assignment(position: int) -> Assignment:
     return assignment
 
 
+def handle_upload(assignment: Assignment, form: UploadForm, done_url: str):
+    """Take a POSTed upload form: a redirect to ``done_url`` when stored, otherwise the form
+    carries the reason and the status to answer with is returned."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            form.file.errors.append(_("The form has expired. Please reload the page and "
+                                      "send it again."))
+        return None, 400
+    upload = form.file.data
+    try:
+        result = submissions.upload(assignment, current_user, upload.stream,
+                                    upload.filename or "")
+    except PortalError as error:
+        form.file.errors.append(str(error))
+        return None, error.status
+    if result.duplicate:
+        flash(_("This file is identical to revision %(n)d; nothing new was stored.",
+                n=result.submission.number), "info")
+    else:
+        flash(_("Received: %(name)s (revision %(n)d).",
+                name=result.submission.original_filename, n=result.submission.number),
+              "success")
+    return redirect(done_url), 302
+
+
 @bp.route("/papers/<int:position>", methods=["GET", "POST"])
 def paper(position: int):
     assignment = _own_assignment(position)
     form = UploadForm()
-    status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
-            upload = form.file.data
-            try:
-                result = submissions.upload(assignment, current_user, upload.stream,
-                                            upload.filename or "")
-            except PortalError as error:
-                form.file.errors.append(str(error))
-                status = error.status
-            else:
-                if result.duplicate:
-                    flash(_("This file is identical to revision %(n)d; nothing new was stored.",
-                            n=result.submission.number), "info")
-                else:
-                    flash(_("Received: %(name)s (revision %(n)d).",
-                            name=result.submission.original_filename,
-                            n=result.submission.number), "success")
-                return redirect(url_for(".paper", position=position))
-        else:
-            status = 400 if not form.file.errors else 400
-            if form.csrf_token.errors:
-                form.file.errors.append(_("The form has expired. Please reload the page and "
-                                          "send it again."))
-    return render_paper(assignment, form, status)
+        response, status = handle_upload(assignment, form,
+                                         url_for(".paper", position=position))
+        if response is not None:
+            return response
+        return render_paper(assignment, form, status)
+    return render_paper(assignment, form)
 
 
 def render_paper(assignment: Assignment, form: UploadForm, status: int = 200,

@@ -769,6 +769,7 @@ def run_checked(
     if convert_to is not None:
         command += ["--convert-to", str(Path(convert_to).resolve())]
     env = dict(os.environ)
+    env["PORTAL_DOCWORKER_PARENT"] = str(os.getpid())  # it ends if we are killed
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if part)
     process = subprocess.Popen(

@@ -23,6 +23,8 @@ DEFAULT_MEMORY_MB = 1536
 DEFAULT_CPU_SECONDS = 120
 MEMORY_ENV = "PORTAL_DOCWORKER_MEMORY_MB"
 CPU_ENV = "PORTAL_DOCWORKER_CPU_SECONDS"
+PARENT_ENV = "PORTAL_DOCWORKER_PARENT"
+PR_SET_PDEATHSIG = 1
 
 
 class CpuTimeExceeded(Exception):
@@ -38,6 +40,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu-seconds", type=int,
                         default=int(os.environ.get(CPU_ENV) or DEFAULT_CPU_SECONDS))
     return parser.parse_args(argv)
+
+
+def die_with_parent() -> None:
+    """End this process when the web worker that started it ends (Linux), so that a worker
+    killed in the middle of an upload leaves no checker behind writing into its folder."""
+    expected = os.environ.get(PARENT_ENV)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if expected and expected.isdigit() and os.getppid() != int(expected):
+        os._exit(70)  # the parent ended before the signal was armed
 
 
 def _lower_limit(kind: int, soft: int, hard: int) -> None:
@@ -111,6 +128,7 @@ def _convert(src: Path, convert_to: Path, answer: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    die_with_parent()
     apply_limits(args.memory_mb, args.cpu_seconds)
     answer = work(args.src, args.convert_to)
     try:

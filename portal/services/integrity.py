@@ -1,4 +1,10 @@
-"""``flask storage check``: every stored file has its row and its sha256; no file lacks a row."""
+"""``flask storage check``: every stored file has its row and its sha256; no file lacks a row.
+
+Temporary files (``.tmp/<pid>/``) are judged by their process: while it runs they belong to an
+upload or a build in progress and are not a problem; once it has gone (a worker killed in the
+middle of an upload) they are leftovers, reported, and removed by ``--fix`` — the portal also
+removes them itself when it starts.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Booklet, Submission
-from ..storage import TMP_DIR, Storage
+from ..storage import TMP_DIR, Storage, TempEntry
 
 
 @dataclass
@@ -17,10 +23,16 @@ class CheckReport:
     missing: list[str] = field(default_factory=list)       # a row whose file is gone
     corrupt: list[str] = field(default_factory=list)       # a file whose sha256 differs
     stray: list[str] = field(default_factory=list)         # a file no row points at
+    leftover: list[TempEntry] = field(default_factory=list)  # left by a process that has gone
+    in_progress: list[str] = field(default_factory=list)   # temporary files of a live process
+
+    @property
+    def leftover_files(self) -> list[str]:
+        return [name for entry in self.leftover for name in entry.files]
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.corrupt or self.stray)
+        return not (self.missing or self.corrupt or self.stray or self.leftover_files)
 
 
 def check(storage: Storage, verify_hashes: bool = True) -> CheckReport:
@@ -41,19 +53,28 @@ def check(storage: Storage, verify_hashes: bool = True) -> CheckReport:
             report.corrupt.append(relative)
 
     for relative in storage.iter_files():
-        if relative in expected:
+        if relative in expected or relative.startswith(f"{TMP_DIR}/"):
             continue
         if relative.startswith("cache/"):
             continue  # derived files (thumbnails, rendered front matter): safe to rebuild
         report.stray.append(relative)
     report.stray.sort()
+    for entry in storage.temp_entries():
+        if entry.leftover:
+            report.leftover.append(entry)
+        else:
+            report.in_progress.extend(entry.files)
     return report
 
 
 def remove_stray(storage: Storage, report: CheckReport) -> int:
+    """Remove the files no row points at and the leftovers of gone processes."""
     for relative in report.stray:
         storage.delete(relative)
-    return len(report.stray)
+    removed = len(report.stray) + len(report.leftover_files)
+    for entry in report.leftover:
+        storage.remove_temp(entry)
+    return removed
 
 
 __all__ = ["CheckReport", "check", "remove_stray", "TMP_DIR"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import clock, plan
 from ..database import lock_seminar
@@ -38,7 +39,10 @@ def current_seminar() -> Seminar:
 
 
 def find_seminar() -> Seminar | None:
-    return db.session.scalar(select(Seminar).order_by(Seminar.id).limit(1))
+    """The seminar with its assignments and their units loaded (pages show them together)."""
+    return db.session.scalar(
+        select(Seminar).order_by(Seminar.id).limit(1)
+        .options(selectinload(Seminar.assignments).selectinload(Assignment.unit)))
 
 
 @dataclass

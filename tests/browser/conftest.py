@@ -98,3 +98,17 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Name the screenshots in the log, so a failed CI run shows where to find them."""
+    if not ARTIFACTS.exists():
+        return
+    shots = sorted(ARTIFACTS.glob("*.png"))
+    if not shots:
+        return
+    failed = bool(terminalreporter.stats.get("failed"))
+    terminalreporter.write_sep("-", f"browser screenshots ({len(shots)}) in {ARTIFACTS}")
+    for shot in shots:
+        if failed or shot.name.endswith("-failure.png"):
+            terminalreporter.write_line(f"  {shot.relative_to(ROOT)}")

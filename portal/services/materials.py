@@ -1,0 +1,237 @@
+"""The seminar's materials for the people on the list (issue 6): the papers, the newest final
+booklet, everything as one ZIP, and the session as a calendar file.
+
+Who may have the files is decided by ``access.can_get_materials``; this module only says what
+the files are. Nothing here reads a whole file into memory: single files are sent by
+``Storage.send`` and the ZIP is a ``zipstream-ng`` stream that reads each file in chunks while
+the response goes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from zipstream import ZIP_STORED, ZipStream
+
+from .. import clock
+from ..models import Assignment, Booklet, Seminar, Submission
+from ..storage import Storage
+from . import booklet as booklet_service
+from .submissions import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
+
+log = logging.getLogger(__name__)
+
+ZIP_NAME = "Tài liệu tọa đàm.zip"
+CALENDAR_NAME = "Tọa đàm.ics"
+
+
+@dataclass
+class PaperItem:
+    """One line of the materials page."""
+
+    assignment: Assignment
+    revision: Submission | None
+    presenter: str
+
+    @property
+    def pages(self) -> int | None:
+        if self.revision is None:
+            return None
+        return self.revision.pages or self.revision.normalised_pages
+
+    @property
+    def has_pdf(self) -> bool:
+        return self.revision is not None and pdf_source(self.revision) is not None
+
+
+def papers(seminar: Seminar) -> list[PaperItem]:
+    """The seminar's papers in order, each with its current revision (or None)."""
+    return [
+        PaperItem(assignment=a, revision=a.current_submission,
+                  presenter=booklet_service.presenter_name(a))
+        for a in assignments_with_revisions(seminar)
+    ]
+
+
+def current_revision(seminar: Seminar, position: int) -> Submission | None:
+    """The current file of paper ``position`` (None while it has not been submitted);
+    NotFound when the seminar has no such paper."""
+    return get_assignment(seminar, position).current_submission
+
+
+def mimetype(revision: Submission) -> str:
+    return MIME_TYPES[revision.file_type]
+
+
+def download_name(revision: Submission) -> str:
+    """The uploader's own (Vietnamese) file name, with the extension of the file's real type."""
+    name = revision.original_filename or f"bai-{revision.assignment.position}"
+    extension = EXTENSIONS[revision.file_type]
+    if not name.lower().endswith(extension):
+        name = f"{name}{extension}"
+    return name
+
+
+def pdf_source(revision: Submission) -> str | None:
+    """The stored path of the paper as PDF: its normalised PDF, or the upload itself when it is
+    a PDF that was not normalised."""
+    if revision.normalised_path:
+        return revision.normalised_path
+    if revision.file_type == "pdf":
+        return revision.stored_path
+    return None
+
+
+def pdf_name(revision: Submission) -> str:
+    stem = str(PurePosixPath(download_name(revision)).with_suffix(""))
+    return f"{stem}.pdf"
+
+
+def published_booklet(seminar: Seminar) -> Booklet | None:
+    """The newest final booklet (drafts are for the Office)."""
+    return booklet_service.latest(seminar, final_only=True)
+
+
+def booklet_name(seminar: Seminar, booklet: Booklet) -> str:
+    return booklet_service.file_name(seminar, booklet)
+
+
+# -- everything as one ZIP ----------------------------------------------------------------
+
+
+@dataclass
+class ZipPlan:
+    """What goes into the ZIP, decided before a byte is sent."""
+
+    entries: list[tuple[str, str]]  # (stored relative path, name in the archive)
+    etag: str
+    last_modified: datetime | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+
+def zip_plan(seminar: Seminar, storage: Storage) -> ZipPlan:
+    """The current file of every paper, numbered by position ("02 - Tham luận ….docx"), and
+    the newest final booklet. Files missing from the folder are left out (and logged)."""
+    entries: list[tuple[str, str]] = []
+    digest = hashlib.sha256()
+    instants: list[datetime] = []
+    for item in papers(seminar):
+        revision = item.revision
+        if revision is None:
+            continue
+        if not storage.exists(revision.stored_path):
+            log.error("paper %d: stored file %s is missing", item.assignment.position,
+                      revision.stored_path)
+            continue
+        name = f"{item.assignment.position:02d} - {download_name(revision)}"
+        entries.append((revision.stored_path, name))
+        digest.update(f"{name}\0{revision.sha256}\n".encode())
+        instants.append(revision.uploaded_at)
+    booklet = published_booklet(seminar)
+    if booklet is not None:
+        if storage.exists(booklet.stored_path):
+            name = booklet_name(seminar, booklet)
+            entries.append((booklet.stored_path, name))
+            digest.update(f"{name}\0{booklet.sha256}\n".encode())
+            instants.append(booklet.built_at)
+        else:
+            log.error("booklet %d: stored file %s is missing", booklet.id, booklet.stored_path)
+    return ZipPlan(entries=entries, etag=digest.hexdigest()[:40],
+                   last_modified=max(instants) if instants else None)
+
+
+def zip_stream(plan: ZipPlan, storage: Storage) -> ZipStream:
+    """A stream of the ZIP: stored, not compressed (PDF and DOCX are compressed already), so its
+    length is known before it is generated. File names are UTF-8 (the archive flags them)."""
+    stream = ZipStream(compress_type=ZIP_STORED, sized=True)
+    for relative, name in plan.entries:
+        stream.add_path(str(storage.path(relative)), name, recurse=False)
+    return stream
+
+
+# -- the session as a calendar file (RFC 5545) -------------------------------------------
+
+VTIMEZONE = (
+    "BEGIN:VTIMEZONE",
+    "TZID:Asia/Ho_Chi_Minh",
+    "X-LIC-LOCATION:Asia/Ho_Chi_Minh",
+    "BEGIN:STANDARD",
+    "DTSTART:19750613T000000",
+    "TZOFFSETFROM:+0700",
+    "TZOFFSETTO:+0700",
+    "TZNAME:+07",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
+
+
+def ics_escape(text: str) -> str:
+    """A TEXT value: backslash, semicolon and comma escaped, line breaks as \\n."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def ics_fold(line: str, limit: int = 75) -> str:
+    """Fold a content line into pieces of at most 75 octets (never inside a UTF-8 character);
+    every continuation starts with one space."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    room = limit
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > room:
+            pieces.append("".join(current))
+            current, size, room = [], 0, limit - 1
+        current.append(char)
+        size += width
+    pieces.append("".join(current))
+    return "\r\n ".join(pieces)
+
+
+def _local_stamp(instant: datetime) -> str:
+    return clock.local(instant).strftime("%Y%m%dT%H%M%S")
+
+
+def _utc_stamp(instant: datetime) -> str:
+    return clock.as_utc(instant).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar(seminar: Seminar, url: str, host: str = "localhost") -> str:
+    """The session as one VEVENT in Vietnam time (TZID=Asia/Ho_Chi_Minh, with its VTIMEZONE),
+    CRLF line ends, long lines folded."""
+    agenda = "\n".join(
+        f"{a.position}. {booklet_service.KIND_VI[a.kind]} – {a.unit.name}: {a.title}"
+        for a in seminar.assignments
+    )
+    description = f"{seminar.organiser}\n\n{agenda}\n\n{url}"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//So Khoa hoc va Cong nghe tinh Quang Ngai//Seminar portal//VI",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        *VTIMEZONE,
+        "BEGIN:VEVENT",
+        f"UID:{ics_escape(seminar.plan_key)}@{host}",
+        f"DTSTAMP:{_utc_stamp(clock.now())}",
+        f"DTSTART;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_start)}",
+        f"DTEND;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_end)}",
+        f"SUMMARY;LANGUAGE=vi:{ics_escape(seminar.title)}",
+        f"LOCATION;LANGUAGE=vi:{ics_escape(seminar.venue)}",
+        f"DESCRIPTION;LANGUAGE=vi:{ics_escape(description)}",
+        f"URL:{url}",
+        "STATUS:CONFIRMED",
+        "TRANSP:OPAQUE",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(ics_fold(line) + "\r\n" for line in lines)
+
