@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         probe = clients[0].http.get(server.url + materials, timeout=60, allow_redirects=False)
         if probe.status_code == 404:
             materials = "/register"
-            print("/materials does not exist yet (issue 6): measuring /register instead")
+            print("/materials does not exist yet: measuring /register instead")
 
         def pages(client: Client):
             own = (f"/papers/{client.position}" if client.position else "/register")

@@ -140,9 +140,10 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(user_id))
         except (TypeError, ValueError):
             return None
+        return user if user is not None and user.active else None
 
 
 def _init_templates(app: Flask) -> None:
@@ -158,6 +159,9 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["vn_time"] = clock.format_time
     app.jinja_env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, "")
     app.jinja_env.filters["filesize"] = format_size
+    from .notes import translate as translate_note
+
+    app.jinja_env.filters["note_text"] = translate_note
     app.jinja_env.globals["csrf_token"] = generate_csrf
 
     @app.context_processor

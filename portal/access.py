@@ -28,7 +28,7 @@ def is_office(user) -> bool:
 
 
 def can_get_materials(user, seminar) -> bool:
-    """The one rule for the seminar's files (issue 6: papers, booklet, ZIP, calendar).
+    """The one rule for the seminar's files (papers, booklet, ZIP, calendar).
 
     Yes for the Office, for presenters (a member of a unit that owns one of the seminar's
     papers) and for confirmed attendees. No for everyone else: people on the waiting list and

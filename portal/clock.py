@@ -94,8 +94,13 @@ def parse_local(text: str) -> datetime:
     if not match:
         raise ValueError("expected DD/MM/YYYY HH:MM or DD/MM/YYYY HH:MM:SS")
     day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-    value = datetime(year, month, day, hour, minute, second, tzinfo=SEMINAR_TZ)
-    return value.astimezone(UTC)
+    if not 2000 <= year <= 2100:
+        raise ValueError("the year must lie between 2000 and 2100")
+    try:
+        value = datetime(year, month, day, hour, minute, second, tzinfo=SEMINAR_TZ)
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(str(error)) from None
 
 
 def local_midnight(year: int, month: int, day: int) -> datetime:

@@ -10,9 +10,10 @@ PostgreSQL: ``SELECT … FOR UPDATE`` on the seminar row does the same.
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import sqlite3
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -76,3 +77,47 @@ def lock_seminar(seminar):
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def lock_row(instance):
+    """Start (or continue) a transaction that holds the write lock on ``instance``'s row.
+
+    The same as ``lock_seminar`` for any mapped object: on SQLite, ``BEGIN IMMEDIATE`` (the
+    database's one write lock; whatever the session had pending is committed first); on
+    PostgreSQL, ``SELECT … FOR UPDATE`` on the row. Returns the instance, refreshed.
+    """
+    if is_sqlite():
+        if db.session().in_transaction():
+            db.session.commit()
+        token = _begin_immediate.set(True)
+        try:
+            db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
+        finally:
+            _begin_immediate.reset(token)
+        db.session.refresh(instance)
+        return instance
+    mapper = inspect(type(instance))
+    key = mapper.primary_key_from_instance(instance)
+    return db.session.get(type(instance), tuple(key), with_for_update=True,
+                          populate_existing=True)
+
+
+def lock_name(name: str) -> None:
+    """Hold a write lock on ``name`` (any text: a stored file's path) until the transaction
+    ends, starting one if none is open.
+
+    PostgreSQL: a transaction-level advisory lock on a 63-bit hash of the name. SQLite has one
+    write lock for the whole database: with no transaction open, one is begun with
+    ``BEGIN IMMEDIATE``; an open one must already hold it (begun by ``lock_row`` or
+    ``lock_seminar``).
+    """
+    if is_sqlite():
+        if not db.session().in_transaction():
+            token = _begin_immediate.set(True)
+            try:
+                db.session.connection()
+            finally:
+                _begin_immediate.reset(token)
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") >> 1
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .services.errors import PortalError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ def register_error_handlers(app: Flask) -> None:
         response = current_app.response_class(body, status=503)
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(PortalError)
+    def portal_error(error: PortalError):
+        db.session.rollback()
+        code = error.status
+        return render_template("errors/generic.html", code=code, message=str(error)), code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

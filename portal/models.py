@@ -193,7 +193,11 @@ class Assignment(db.Model):
 
     @property
     def effective_deadline(self) -> datetime:
-        return self.deadline_extension or self.seminar.deadline
+        """The extension the Office granted, otherwise the seminar's deadline (an extension
+        never shortens: if the seminar's deadline later moves past it, that one applies)."""
+        if self.deadline_extension is None:
+            return self.seminar.deadline
+        return max(self.deadline_extension, self.seminar.deadline)
 
     def is_open(self, at: datetime | None = None) -> bool:
         """True while an upload arriving at ``at`` (default: now) is on time."""
@@ -213,7 +217,9 @@ class Submission(db.Model):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     original_filename: Mapped[str] = mapped_column(String(500))
-    stored_path: Mapped[str] = mapped_column(String(500), unique=True)
+    # Shared by the revisions of the same bytes: uploading an earlier revision's file again
+    # makes a new revision that points at the file already stored (and its normalised PDF).
+    stored_path: Mapped[str] = mapped_column(String(500), index=True)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_type: Mapped[str] = mapped_column(String(16))  # "pdf" or "docx"
@@ -224,7 +230,7 @@ class Submission(db.Model):
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    # The normalised PDF made at upload (issue 5): its stored path, pages, page sizes and notes.
+    # The normalised PDF made at upload: its stored path, pages, page sizes and notes.
     normalised_path: Mapped[str | None] = mapped_column(String(500))
     normalised_pages: Mapped[int | None] = mapped_column(Integer)
     page_sizes: Mapped[str] = mapped_column(Text, default="")
@@ -297,7 +303,7 @@ class AuditEvent(db.Model):
 
 
 class MailLog(db.Model):
-    """One mail the portal sent or tried to send (issue 6): the Office sees them at /office/mail."""
+    """One mail the portal sent or tried to send: the Office sees them at /office/mail."""
 
     __tablename__ = "mail_log"
 

@@ -1,10 +1,12 @@
 """The one object that owns the upload folder.
 
 Files arrive through ``receive()`` into a temporary file inside the folder (same file system,
-so the final rename is atomic), hashed while they stream, never held whole in memory. They are
-put in place with ``place()`` (flush, fsync, rename, fsync of the folder), at a relative path
-the caller builds from ids — never from a client's file name. Every path is resolved with
-``safe_join`` and must stay inside the folder.
+so putting them in place is atomic), hashed while they stream, never held whole in memory. They
+are put in place with ``place()`` (fsync, a hard link that fails if the name is taken, fsync of
+the folder), at a relative path the caller builds from ids — never from a client's file name.
+``place()`` never replaces a file: when the name is taken it raises ``AlreadyExists`` and
+leaves both files as they were. Every path is resolved with ``safe_join`` and must stay inside
+the folder.
 
 Temporary files live in ``.tmp/<pid>/``, one folder per process (the document checker writes
 its own temporary files next to its output, so into the same folder). A process killed in the
@@ -18,6 +20,7 @@ would be a safe rule.)
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -32,6 +35,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from flask import current_app, send_file
+from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,18 @@ LEFTOVER_AGE = 3600  # seconds: no upload or build keeps a temporary file this l
 
 class StorageError(Exception):
     """The folder could not be written (full, read-only, missing)."""
+
+
+class AlreadyExists(StorageError):
+    """``place()`` found the name taken: nothing was written, the file there is untouched."""
+
+    def __init__(self, relative: str):
+        super().__init__(f"{relative} exists already")
+        self.relative = relative
+
+
+# A hard link fails with these where the file system has none (FAT, some network mounts).
+_NO_HARD_LINKS = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
 
 
 class TooLarge(Exception):
@@ -141,19 +157,58 @@ class Storage:
             raise StorageError(str(error)) from error
 
     def place(self, temp: Path, relative: str) -> Path:
-        """Move a temporary file to ``relative`` atomically. Refuses to overwrite."""
+        """Move a temporary file to ``relative`` atomically; never replaces a file.
+
+        The name is taken by ``os.link(temp, target)``, which the kernel refuses when the name
+        exists (one check-and-create step, so two processes placing the same name at the same
+        moment cannot both win, and neither touches the other's file); the temporary name is
+        then removed. A name already taken raises ``AlreadyExists`` (nothing written, the
+        file there untouched); any other failure raises ``StorageError`` and leaves nothing at
+        ``relative``. Once this returns, the file is in place for good (a failure to remove the
+        temporary name is only logged: the caller discards its temporary file anyway).
+        """
         target = self.path(relative)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                raise StorageError(f"{relative} exists already")
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
-            os.replace(temp, target)
-            _fsync_dir(target.parent)
+            try:
+                os.link(temp, target)
+            except FileExistsError:
+                raise AlreadyExists(relative) from None
+            except OSError as error:
+                if error.errno not in _NO_HARD_LINKS:
+                    raise
+                self._place_without_link(temp, target, relative)
+            else:
+                try:
+                    os.unlink(temp)
+                except OSError as error:
+                    log.warning("could not remove the temporary file %s: %s", temp, error)
+        except StorageError:
+            raise
         except OSError as error:
             raise StorageError(str(error)) from error
+        _fsync_dir(target.parent)
         return target
+
+    @staticmethod
+    def _place_without_link(temp: Path, target: Path, relative: str) -> None:
+        """``place()`` where the file system has no hard links: the name is claimed with an
+        empty placeholder created by ``O_CREAT | O_EXCL`` (atomic: exactly one process gets
+        it), and the temporary file is renamed over the placeholder, which is ours alone.
+        Readers see no file, the empty placeholder for a moment, or the whole file — never a
+        part of it. Should the rename fail, the placeholder is removed again."""
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise AlreadyExists(relative) from None
+        os.close(fd)
+        try:
+            os.rename(temp, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
 
     def delete(self, relative: str) -> None:
         try:
@@ -236,14 +291,23 @@ class Storage:
                 yield full.relative_to(self.root).as_posix()
 
     def send(self, relative: str, download_name: str, mimetype: str, inline: bool = False):
-        """A response that streams the file, with ETag, Last-Modified and Range support."""
-        response = send_file(
-            self.path(relative),
-            mimetype=mimetype,
-            conditional=True,
-            etag=True,
-            max_age=0,
-        )
+        """A response that streams the file, with ETag, Last-Modified and Range support.
+
+        A file missing from the folder (a row points at it, the file is gone) is logged and
+        answered with 404, never a 500: the user gets the "page not found" page.
+        """
+        try:
+            response = send_file(
+                self.path(relative),
+                mimetype=mimetype,
+                conditional=True,
+                etag=True,
+                max_age=0,
+            )
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            log.error("stored file %s is missing from the upload folder (run flask storage "
+                      "check)", relative)
+            raise NotFound() from None
         response.headers["Content-Disposition"] = content_disposition(download_name, inline)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-cache"

@@ -342,6 +342,7 @@ def _inject(monkeypatch, root: Path, fault: str) -> None:
     """Make the upload folder fail the way ``fault`` says (tests run as root, where chmod
     does not stop writes, so the failures are injected at the system calls)."""
     real_mkstemp, real_replace, real_fdopen = tempfile.mkstemp, os.replace, os.fdopen
+    real_link = os.link
 
     def error(code: int) -> OSError:
         return OSError(code, os.strerror(code))
@@ -378,7 +379,13 @@ def _inject(monkeypatch, root: Path, fault: str) -> None:
                 raise error(code)
             return real_replace(src, dst, *args, **kwargs)
 
+        def link(src, dst, *args, **kwargs):  # Storage.place takes the name with a link
+            if _inside(dst, root):
+                raise error(code)
+            return real_link(src, dst, *args, **kwargs)
+
         monkeypatch.setattr(storage_module.os, "replace", replace)
+        monkeypatch.setattr(storage_module.os, "link", link)
     else:  # pragma: no cover
         raise ValueError(fault)
 
@@ -659,7 +666,7 @@ def test_crashed_build_keeps_the_previous_booklet_served(app, client_as, people,
         {k: v for k, v in before.items() if not k.startswith("cache/")}
     assert office.get(f"/office/booklet/{first_id}.pdf").data == before[first_path]
     assert "Traceback" not in office.get("/office/booklet").get_data(as_text=True)
-    if "attendee.materials_booklet" in app.view_functions:  # issue 6's page for attendees
+    if "attendee.materials_booklet" in app.view_functions:
         with app.app_context():
             from portal.models import User
             from portal.services import attendance

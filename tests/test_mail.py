@@ -1,4 +1,4 @@
-"""Mail (issue 6) against a real SMTP server on loopback (aiosmtpd): the upload receipt, the
+"""Mail against a real SMTP server on loopback (aiosmtpd): the upload receipt, the
 reminders of ``flask remind``, the promotion note, the booklet note, English for those who
 chose it, and a mail server that is down."""
 

@@ -1,4 +1,4 @@
-"""/materials (issue 6): who gets which file, downloads that behave like a file server, the
+"""/materials: who gets which file, downloads that behave like a file server, the
 ZIP's contents and the calendar file."""
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from .conftest import EMAILS, PASSWORD, create_account, csrf_from, login, make_a
 from .makedocs import pdf_bytes
 
 HOSTILE = '<script>alert("x")</script>'
+HOSTILE_FILE = "<img src=x onerror=alert(1)>.pdf"
 
 
 def test_security_headers_on_every_kind_of_response(app, client_as):
@@ -101,23 +102,29 @@ def test_hostile_strings_are_escaped_everywhere(app, people):
     with clock.frozen(datetime(2021, 5, 1, tzinfo=UTC)):
         page = client.get("/papers/2")
         client.post("/papers/2", data={"csrf_token": csrf_from(page.data),
-                                       "file": (io.BytesIO(pdf_bytes(1)), f"{HOSTILE}.pdf")},
+                                       "file": (io.BytesIO(pdf_bytes(1)), HOSTILE_FILE)},
                     content_type="multipart/form-data")
     office = app.test_client()
     login(office, EMAILS["office"])
     post_form(office, "/office/papers/2/extend", {"ext-deadline": "20/05/2021 00:00",
                                                   "ext-reason": HOSTILE},
               page_url="/office/papers/2")
-    pages = ["/papers/2", "/register"]
-    office_pages = ["/office", "/office/papers/2", "/office/attendees", "/office/audit"]
+    pages = ["/papers/2", "/register", "/materials"]
+    office_pages = ["/office", "/office/papers/2", "/office/attendees", "/office/audit",
+                    "/office/mail", "/office/booklet"]
     for who, urls in ((client, pages), (office, office_pages)):
         for url in urls:
             text = who.get(url).get_data(as_text=True)
             assert HOSTILE not in text, url
-            if url != "/office":  # the overview shows no names or file names
+            assert "<img src=x onerror" not in text, url
+            if url in ("/papers/2", "/office/papers/2", "/materials"):
+                assert "&lt;img src=x onerror=alert(1)&gt;.pdf" in text, url
+            if url not in ("/office", "/materials", "/office/booklet", "/office/mail"):
                 assert "&lt;script&gt;" in text, url
     download = client.get("/papers/2/revisions/1/download")
-    assert "<script>" not in download.headers["Content-Disposition"].split("filename*=")[0]
+    disposition = download.headers["Content-Disposition"]
+    assert "<img" not in disposition
+    assert "%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.pdf" in disposition
 
 
 @pytest.mark.parametrize("email", ["a@example.org\r\nBcc: x@evil.example", "x" * 300])

@@ -8,4 +8,4 @@ require(bp)
 from . import views  # noqa: E402,F401
 
 # isort: split
-from . import materials  # noqa: E402,F401  (issue 6: papers, booklet, ZIP, calendar)
+from . import materials  # noqa: E402,F401  (papers, booklet, ZIP, calendar)

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from ..forms import PortalForm
 
-class RegisterForm(FlaskForm):
+
+class RegisterForm(PortalForm):
     submit = SubmitField(_l("Register"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PortalForm):
     submit = SubmitField(_l("Cancel my registration"))

@@ -1,4 +1,4 @@
-"""/materials: the papers, the booklet, the ZIP and the calendar file (issue 6).
+"""/materials: the papers, the booklet, the ZIP and the calendar file.
 
 Every logged-in person sees the page with the agenda (the blueprint's guard sends anonymous
 visitors to /login); the files themselves go only to those ``access.can_get_materials``
@@ -100,8 +100,11 @@ def materials_pdf(seminar, position: int):
         return _not_yet(_("No PDF yet"),
                         _("This paper has no PDF version yet. Download the file as it was "
                           "uploaded instead."))
+    # Only the normalised PDF (scripts, actions and attachments removed) opens in the browser;
+    # an upload that was never normalised is offered as a download.
+    inline = source == revision.normalised_path
     return get_storage().send(source, service.pdf_name(revision), "application/pdf",
-                              inline=True)
+                              inline=inline)
 
 
 @bp.get("/materials/<int:position>/thumbnail.png")

@@ -1,4 +1,4 @@
-"""Pages for the people on the attendee list (registration: issue 4; materials: issue 6)."""
+"""Pages for the people on the attendee list (registration; the materials live in materials.py)."""
 
 from __future__ import annotations
 

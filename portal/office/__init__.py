@@ -8,7 +8,7 @@ require(bp, is_office)
 from . import views  # noqa: E402,F401
 
 # isort: split
-from . import attendees  # noqa: E402,F401  (issue 4: the attendee list)
+from . import attendees  # noqa: E402,F401  (the attendee list)
 
 # isort: split
-from . import mail_views  # noqa: E402,F401  (issue 6: the mail log)
+from . import mail_views  # noqa: E402,F401  (the mail log)

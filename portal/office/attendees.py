@@ -9,28 +9,28 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.validators import AnyOf, DataRequired
 
 from ..extensions import db
+from ..forms import PortalForm
 from ..models import User
 from ..services import attendance, seminars, signin_sheet
 from ..services.errors import NotFound, PortalError
 from . import bp
 
 
-class AddAttendeeForm(FlaskForm):
+class AddAttendeeForm(PortalForm):
     user_id = SelectField(_l("Person"), coerce=int, validators=[DataRequired()],
                           validate_choice=True)
     submit = SubmitField(_l("Add to the list"))
 
 
-class RowActionForm(FlaskForm):
+class RowActionForm(PortalForm):
     """A bare POST form (CSRF only) for the buttons of one row."""
 
 
-class SelfRegistrationForm(FlaskForm):
+class SelfRegistrationForm(PortalForm):
     open = HiddenField(validators=[AnyOf(["0", "1"])])
 
 

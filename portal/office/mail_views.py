@@ -1,4 +1,4 @@
-"""The Office's view of the mail the portal sent (issue 6): recent mail, failures first in
+"""The Office's view of the mail the portal sent: recent mail, failures first in
 sight, and the reminders already sent."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..models import AuditEvent, Booklet
 from ..presenter.forms import UploadForm
 from ..presenter.views import handle_upload
+from ..services import audit, previews, seminars, submissions
 from ..services import booklet as booklet_service
-from ..services import previews, seminars, submissions
 from ..services.errors import NotFound, PortalError
 from ..storage import get_storage
 from . import bp
@@ -129,7 +129,7 @@ def audit_log():
         .offset((page - 1) * per_page).limit(per_page + 1)
     ).all()
     return render_template("office/audit.html", events=events[:per_page], page=page,
-                           has_more=len(events) > per_page)
+                           has_more=len(events) > per_page, action_label=audit.label)
 
 
 @bp.route("/seminar", methods=["GET", "POST"])
@@ -177,6 +177,7 @@ def booklet():
         latest_build=latest_build, progress=booklet_service.read_progress(),
         action_form=ActionForm(), previews=previews.available(),
         contents=booklet_service.contents_of(latest_build) if latest_build else [],
+        front_pages=booklet_service.front_pages_of(latest_build) if latest_build else 0,
     )
 
 
@@ -194,7 +195,7 @@ def build_booklet():
                     list="; ".join(f"{a.position}. {a.unit.name}" for a in missing)), "error")
             response = booklet()
             return response, 409
-    if booklet_service.read_progress().get("state") == "running" and not _progress_is_stale():
+    if booklet_service.read_progress().get("state") == "running":
         flash(_("A booklet is being built already; wait for it to finish."), "info")
         return redirect(url_for(".booklet"))
     from flask import current_app
@@ -205,17 +206,6 @@ def build_booklet():
         thread.join()
     flash(_("The booklet is being built; this page shows its progress."), "info")
     return redirect(url_for(".booklet"))
-
-
-def _progress_is_stale() -> bool:
-    from datetime import datetime, timedelta
-
-    state = booklet_service.read_progress()
-    try:
-        at = datetime.fromisoformat(state.get("at", ""))
-    except ValueError:
-        return True
-    return clock.now() - at > timedelta(minutes=5)
 
 
 @bp.get("/booklet/progress")

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
+from ..forms import PortalForm
 
-class UploadForm(FlaskForm):
+
+class UploadForm(PortalForm):
     file = FileField(_l("Your paper (.docx or PDF)"),
                      validators=[FileRequired(message=_l("Choose a file to upload."))],
                      render_kw={"accept": ".docx,.pdf,application/pdf,application/vnd."

@@ -217,6 +217,11 @@ def listing_csv(seminar: Seminar) -> str:
     return buffer.getvalue()
 
 
+def _cell(value: str) -> str:
+    """A text cell that Excel will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def export_csv(seminar: Seminar) -> bytes:
     """The Office's export: UTF-8 with a BOM (so Excel shows Vietnamese), CRLF line ends,
     column names in the reader's language, times in Vietnam time."""
@@ -228,7 +233,8 @@ def export_csv(seminar: Seminar) -> bytes:
     ])
     for number, row in enumerate(entries(seminar), start=1):
         writer.writerow([
-            number, row["name"], row["position"], row["unit"], row["email"],
+            number, _cell(row["name"]), _cell(row["position"]), _cell(row["unit"]),
+            _cell(row["email"]),
             str(STATUS_LABELS[row["registration"].status]),
             row["waitlist_position"] or "",
             clock.format_datetime(row["registered_at"]),
@@ -280,7 +286,7 @@ def _fill_free_seats(seminar: Seminar, actor: User | None, reason: str) -> list[
 
 
 def _after_promotion(registration: Registration) -> None:
-    """Tell the promoted person by mail once a ``notifications`` module exists (issue 6).
+    """Tell the promoted person by mail once a ``notifications`` module exists.
 
     Runs after the commit that confirmed them; a failure here never undoes the promotion
     (the notice on their next visit is already stored)."""

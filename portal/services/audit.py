@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import AuditEvent, User
 
@@ -18,3 +20,32 @@ def record(action: str, actor: User | None = None, target: str = "", **detail: A
     )
     db.session.add(event)
     return event
+
+
+# What each action is called on the Office's audit log page.
+ACTION_LABELS = {
+    "seminar.load_plan": _l("seminar loaded from the plan"),
+    "seminar.set_deadline": _l("deadline changed"),
+    "seminar.set_capacity": _l("capacity changed"),
+    "seminar.set_session": _l("session changed"),
+    "user.create": _l("account created"),
+    "user.import": _l("accounts imported"),
+    "user.change_password": _l("password changed"),
+    "submission.upload": _l("paper uploaded"),
+    "submission.receive": _l("paper marked as received"),
+    "assignment.extend": _l("deadline extended"),
+    "assignment.clear_extension": _l("extension removed"),
+    "attendance.register": _l("registered"),
+    "attendance.cancel": _l("registration cancelled"),
+    "attendance.remove": _l("removed from the list"),
+    "attendance.promote": _l("confirmed from the waiting list"),
+    "attendance.move_to_waitlist": _l("moved to the waiting list"),
+    "attendance.set_registration_open": _l("self-registration opened or closed"),
+    "booklet.build": _l("booklet built"),
+    "mail.remind": _l("reminders sent"),
+}
+
+
+def label(action: str) -> str:
+    text = ACTION_LABELS.get(action)
+    return str(text) if text is not None else action

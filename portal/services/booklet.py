@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -117,17 +119,27 @@ def missing_papers(seminar: Seminar) -> list[Assignment]:
     return [a for a in assignments_with_revisions(seminar) if a.current_submission is None]
 
 
-def presenter_name(assignment: Assignment) -> str:
-    """Who presents: the uploader of the current revision if they belong to the unit, else the
-    first member of the unit."""
-    current = assignment.current_submission
-    if current is not None and current.uploader is not None \
-            and current.uploader.unit_id == assignment.unit_id:
-        return current.uploader.full_name
-    member = db.session.scalar(
-        select(User).where(User.unit_id == assignment.unit_id, User.active.is_(True))
-        .order_by(User.is_office.desc(), User.id).limit(1))
-    return member.full_name if member is not None else ""
+def presenter_names(assignments: list[Assignment]) -> dict[int, str]:
+    """Who presents each paper: the uploader of its current revision when they belong to the
+    unit, else the unit's first member (the Office's member first for its own paper).
+    One query for all units."""
+    unit_ids = {a.unit_id for a in assignments}
+    first_member: dict[int, str] = {}
+    if unit_ids:
+        members = db.session.scalars(
+            select(User).where(User.unit_id.in_(unit_ids), User.active.is_(True))
+            .order_by(User.is_office.desc(), User.id))
+        for member in members:
+            first_member.setdefault(member.unit_id, member.full_name)
+    names = {}
+    for assignment in assignments:
+        current = assignment.current_submission
+        if current is not None and current.uploader is not None \
+                and current.uploader.unit_id == assignment.unit_id:
+            names[assignment.id] = current.uploader.full_name
+        else:
+            names[assignment.id] = first_member.get(assignment.unit_id, "")
+    return names
 
 
 def front_matter(seminar: Seminar) -> assemble.FrontMatter:
@@ -192,6 +204,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         version = converter_version()
         parts: list[assemble.Part] = []
         used: list[dict] = []
+        presenters = presenter_names(assignments)
         for assignment in assignments:
             revision = assignment.current_submission
             pdf = _ensure_converted(revision, storage, version) if revision else None
@@ -199,7 +212,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
                 position=assignment.position,
                 kind=KIND_VI[assignment.kind],
                 unit=assignment.unit.name,
-                presenter=presenter_name(assignment),
+                presenter=presenters[assignment.id],
                 title=assignment.title,
                 pdf=pdf,
             ))
@@ -258,7 +271,7 @@ def _discard(storage: Storage, placed: str | None) -> None:
 
 
 def _after_final(booklet: Booklet) -> None:
-    """Tell the list a final booklet is out (issue 6); never fails the build."""
+    """Tell the list a final booklet is out; never fails the build."""
     try:
         from . import notifications
     except ImportError:
@@ -289,6 +302,14 @@ def contents_of(booklet: Booklet) -> list[dict]:
         return []
 
 
+def front_pages_of(booklet: Booklet) -> int:
+    """How many pages of front matter the build has (its last one is the table of contents)."""
+    try:
+        return int(json.loads(booklet.contents).get("front_pages", 0))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+
+
 def file_name(seminar: Seminar, booklet: Booklet) -> str:
     day = clock.local(booklet.built_at).strftime("%Y%m%d-%H%M")
     kind = "ban-nhap" if booklet.is_draft else "chinh-thuc"
@@ -300,13 +321,43 @@ def file_name(seminar: Seminar, booklet: Booklet) -> str:
 PROGRESS_FILE = "cache/booklet-progress.json"
 
 
+STAGE_LABELS = {
+    "queued": _l("waiting to start"),
+    "converting": _l("converting the papers"),
+    "front matter": _l("cover, agenda and table of contents"),
+    "merging": _l("putting the papers together"),
+    "numbering": _l("numbering the pages"),
+    "saving": _l("saving"),
+    "done": _l("done"),
+}
+STALE_AFTER = timedelta(minutes=10)
+
+
 def read_progress(storage: Storage | None = None) -> dict:
+    """The state of the last build started from the web: idle, running, done or failed.
+
+    A "running" state that has not moved for ``STALE_AFTER`` belonged to a worker that died:
+    it is reported as failed, so the page stops waiting and a new build may start.
+    """
     storage = storage or get_storage()
     try:
         with storage.open(PROGRESS_FILE) as handle:
-            return json.loads(handle.read().decode("utf-8"))
+            state = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError):
         return {"state": "idle"}
+    if state.get("state") == "running":
+        try:
+            at = datetime.fromisoformat(state.get("at", ""))
+        except ValueError:
+            at = None
+        if at is None or clock.now() - at > STALE_AFTER:
+            state = {"state": "failed", "message": str(_l(
+                "The last build stopped without finishing (the server was restarted). The "
+                "previous booklet is unchanged; build again."))}
+    stage = state.get("stage")
+    if stage in STAGE_LABELS:
+        state["stage_label"] = str(STAGE_LABELS[stage])
+    return state
 
 
 def write_progress(storage: Storage, **state) -> None:
@@ -314,7 +365,7 @@ def write_progress(storage: Storage, **state) -> None:
     target = storage.path(PROGRESS_FILE)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{threading.get_ident()}")
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
         temp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         temp.replace(target)
     except OSError:

@@ -751,6 +751,12 @@ def inspect(path: Path | str) -> dict[str, Any]:
 MEMORY_SIGNS: Final = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")
 
 
+# What the checking child inherits: never the portal's secrets (SECRET_KEY, DATABASE_URL,
+# MAIL_PASSWORD…), since it parses files from outside.
+_WORKER_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "FONTCONFIG_PATH",
+               "FONTCONFIG_FILE", "XDG_CACHE_HOME", "VIRTUAL_ENV"}
+
+
 def run_checked(
     src: Path | str,
     convert_to: Path | str | None = None,
@@ -768,7 +774,8 @@ def run_checked(
     ]
     if convert_to is not None:
         command += ["--convert-to", str(Path(convert_to).resolve())]
-    env = dict(os.environ)
+    env = {key: value for key, value in os.environ.items()
+           if key in _WORKER_ENV or key.startswith(("PORTAL_DOCWORKER_", "LC_"))}
     env["PORTAL_DOCWORKER_PARENT"] = str(os.getpid())  # it ends if we are killed
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if part)

@@ -1,4 +1,4 @@
-"""Sending mail: SMTP with smtplib, or the log when no server is set (issue 6).
+"""Sending mail: SMTP with smtplib, or the log when no server is set.
 
 Settings: ``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_USE_TLS``
 (STARTTLS), ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds, default 10). Without

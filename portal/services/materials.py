@@ -1,4 +1,4 @@
-"""The seminar's materials for the people on the list (issue 6): the papers, the newest final
+"""The seminar's materials for the people on the list: the papers, the newest final
 booklet, everything as one ZIP, and the session as a calendar file.
 
 Who may have the files is decided by ``access.can_get_materials``; this module only says what
@@ -50,11 +50,10 @@ class PaperItem:
 
 def papers(seminar: Seminar) -> list[PaperItem]:
     """The seminar's papers in order, each with its current revision (or None)."""
-    return [
-        PaperItem(assignment=a, revision=a.current_submission,
-                  presenter=booklet_service.presenter_name(a))
-        for a in assignments_with_revisions(seminar)
-    ]
+    assignments = assignments_with_revisions(seminar)
+    presenters = booklet_service.presenter_names(assignments)
+    return [PaperItem(assignment=a, revision=a.current_submission, presenter=presenters[a.id])
+            for a in assignments]
 
 
 def current_revision(seminar: Seminar, position: int) -> Submission | None:
@@ -221,7 +220,7 @@ def calendar(seminar: Seminar, url: str, host: str = "localhost") -> str:
         *VTIMEZONE,
         "BEGIN:VEVENT",
         f"UID:{ics_escape(seminar.plan_key)}@{host}",
-        f"DTSTAMP:{_utc_stamp(clock.now())}",
+        f"DTSTAMP:{_utc_stamp(seminar.created_at)}",
         f"DTSTART;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_start)}",
         f"DTEND;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_end)}",
         f"SUMMARY;LANGUAGE=vi:{ics_escape(seminar.title)}",

@@ -1,4 +1,4 @@
-"""What the portal mails, to whom and when (issue 6). How it is sent: ``services.mail``.
+"""What the portal mails, to whom and when. How it is sent: ``services.mail``.
 
 - ``upload_receipt``: after every accepted upload, to the uploader (and, when the Office
   uploaded on a unit's behalf, to the unit's members): paper, file name, size, pages, sha256,

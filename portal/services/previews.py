@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from ..storage import Storage
@@ -31,16 +33,16 @@ def page_png(storage: Storage, pdf_relative: str, page: int = 1, width: int = 32
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = target.with_name(f".{key}")
+    prefix = target.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}")
     try:
         subprocess.run(
             ["pdftoppm", "-png", "-f", str(page), "-l", str(page), "-scale-to-x", str(width),
              "-scale-to-y", "-1", "-singlefile", str(storage.path(pdf_relative)), str(prefix)],
             check=True, capture_output=True, timeout=30,
         )
-        prefix.with_suffix(".png").replace(target)
+        Path(f"{prefix}.png").replace(target)
     except (OSError, subprocess.SubprocessError) as error:
         log.warning("no preview of %s page %d: %s", pdf_relative, page, error)
-        prefix.with_suffix(".png").unlink(missing_ok=True)
+        Path(f"{prefix}.png").unlink(missing_ok=True)
         return None
     return target

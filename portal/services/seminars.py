@@ -227,10 +227,15 @@ def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> 
                "that. Remove people from the list first."),
             confirmed=confirmed,
         )
+    from . import attendance  # attendance builds on this module
+
     old = seminar.capacity
     seminar.capacity = capacity
     audit.record("seminar.set_capacity", actor, target=str(seminar.id), old=old, new=capacity)
+    # Seats that a higher capacity frees go to the first in line, in this same transaction.
+    promoted = attendance._fill_free_seats(seminar, actor, reason="capacity")
     db.session.commit()
+    attendance._notify(promoted)
     return capacity
 
 

@@ -4,6 +4,15 @@ An upload is received into a temporary file (hashed while it streams), checked a
 in a child process with a bounded time and memory (``documents.run_checked``), then moved into
 place under a path built from ids, and only then recorded as a new revision row. Any failure
 removes what this upload wrote; the previous revision is never touched.
+
+The bytes decide what an upload does, judged while the paper's row is locked (uploads of one
+paper take turns there; the slow check runs before, outside the lock):
+
+* the same bytes as the current revision: nothing new is stored (a double click lands here);
+* the same bytes as an earlier revision: a new revision (the next number, uploaded now, late
+  as usual, the new file name) that points at the file and normalised PDF already stored —
+  going back to an earlier file makes it current again without a second copy or a new check;
+* anything else: a new revision with its own file.
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import clock
+from ..database import lock_name, lock_row
 from ..extensions import db
 from ..models import Assignment, Seminar, Submission, User
-from ..storage import Storage, StorageError, TooLarge, get_storage
+from ..storage import AlreadyExists, Received, Storage, StorageError, TooLarge, get_storage
 from . import audit, documents
 from .errors import (
     DeadlinePassed,
@@ -114,7 +124,8 @@ def status_of(assignment: Assignment) -> str:
 @dataclass
 class UploadResult:
     submission: Submission
-    duplicate: bool = False  # the same bytes as an existing revision: nothing new stored
+    duplicate: bool = False  # the same bytes as the current revision: nothing new stored
+    reused: int | None = None  # a new revision sharing this earlier revision's stored file
 
 
 def upload(
@@ -155,67 +166,59 @@ def upload(
     # The deadline is checked when the bytes have arrived.
     arrived = clock.now()
     late = not assignment.is_open(arrived)
-    placed: list[str] = []
+    placed: list[str] = []  # what this upload put in the folder: removed again on failure
     converted_tmp: Path | None = None
+    info: dict | None = None
+    reused: int | None = None
     try:
         if late and not user.is_office:
             raise _deadline_passed(assignment)
         if received.size == 0:
             raise InvalidDocument(documents.MESSAGES["empty"])
-        existing = next((s for s in assignment.submissions if s.sha256 == received.sha256), None)
-        if existing is not None:
-            return UploadResult(submission=existing, duplicate=True)
+        normalised_rel = f"converted/{converter_version()}/{received.sha256}.pdf"
+        for attempt in range(2):
+            # The slow part, outside the lock, and only for bytes this paper never had (an
+            # earlier revision's bytes were checked and converted when they first came).
+            if info is None and (attempt > 0 or not _known(assignment, received, storage)):
+                converted_tmp = storage.new_temp_path(".pdf")
+                info = _check(received, converted_tmp)
 
-        version = converter_version()
-        normalised_rel = f"converted/{version}/{received.sha256}.pdf"
-        converted_tmp = None if storage.exists(normalised_rel) else storage.new_temp_path(".pdf")
-        try:
-            info = documents.run_checked(received.path, convert_to=converted_tmp)
-        except documents.DocumentRefused as refused:
-            log.info("upload refused (%s): %s", refused.code, refused.detail)
-            raise InvalidDocument(documents.MESSAGES.get(refused.code,
-                                                         documents.MESSAGES["damaged"])) from None
+            # One upload of this paper at a time from here to the commit (or the rollback).
+            lock_row(assignment)
+            revisions = _revisions(assignment)
+            current = revisions[-1] if revisions else None
+            if current is not None and current.sha256 == received.sha256:
+                db.session.rollback()  # the lock goes; nothing was written
+                return UploadResult(submission=current, duplicate=True)
+            number = (current.number if current is not None else 0) + 1
+            earlier = next((s for s in reversed(revisions) if s.sha256 == received.sha256
+                            and storage.exists(s.stored_path)), None)
+            if earlier is not None:
+                submission = _reuse(earlier, number)
+                reused = earlier.number
+                break
+            if info is not None:
+                submission = _store(storage, assignment, received, number, info,
+                                    converted_tmp, normalised_rel, placed)
+                break
+            # The earlier revision the first look found has lost its file since: check and
+            # store these bytes as a new file after all.
+            db.session.rollback()
+        else:  # pragma: no cover - the second attempt always has ``info``
+            raise StorageError("no decision after two attempts")
 
-        file_type = info["file_type"]
-        number = _next_number(assignment)
-        relative = f"papers/{assignment.id}/{number:03d}-{received.sha256[:16]}" \
-                   f"{EXTENSIONS[file_type]}"
-        storage.place(received.path, relative)
-        placed.append(relative)
-        if converted_tmp is not None:
-            if info.get("converted"):
-                storage.place(converted_tmp, normalised_rel)
-                placed.append(normalised_rel)
-            else:
-                converted_tmp.unlink(missing_ok=True)
-                normalised_rel = None
-
-        conversion = info.get("conversion") or {}
-        pages = info.get("pages") or conversion.get("pages")
-        submission = Submission(
-            assignment=assignment,
-            number=number,
-            original_filename=filename,
-            stored_path=relative,
-            size=received.size,
-            sha256=received.sha256,
-            file_type=file_type,
-            pages=pages,
-            uploader=user,
-            uploaded_at=arrived,
-            late=late,
-            on_behalf=on_behalf,
-            normalised_path=normalised_rel,
-            normalised_pages=conversion.get("pages") or (pages if normalised_rel else None),
-            page_sizes=json.dumps(conversion.get("page_sizes") or info.get("page_sizes") or []),
-            conversion_notes="\n".join(dict.fromkeys(
-                list(info.get("notes") or []) + list(conversion.get("notes") or []))),
-        )
+        submission.original_filename = filename
+        submission.uploaded_at = arrived
+        submission.late = late
+        submission.on_behalf = on_behalf
+        submission.uploader = user
+        submission.assignment = assignment
         db.session.add(submission)
+        details = {"same_as": reused} if reused is not None else {}
         audit.record(
             "submission.upload", user, target=f"paper {assignment.position}",
-            number=number, filename=filename, size=received.size, sha256=received.sha256,
-            late=late, on_behalf=on_behalf,
+            number=submission.number, filename=filename, size=received.size,
+            sha256=received.sha256, late=late, on_behalf=on_behalf, **details,
         )
         db.session.commit()
     except IntegrityError:
@@ -237,11 +240,102 @@ def upload(
         if converted_tmp is not None:
             converted_tmp.unlink(missing_ok=True)
     _after_upload(submission)
-    return UploadResult(submission=submission)
+    return UploadResult(submission=submission, reused=reused)
+
+
+def _known(assignment: Assignment, received: Received, storage: Storage) -> bool:
+    """A first look, without the lock: has this paper a revision of these bytes on disk?"""
+    return any(s.sha256 == received.sha256 and storage.exists(s.stored_path)
+               for s in assignment.submissions)
+
+
+def _revisions(assignment: Assignment) -> list[Submission]:
+    """The paper's revisions as the database has them now (read under the lock)."""
+    return list(db.session.scalars(
+        select(Submission).where(Submission.assignment_id == assignment.id)
+        .order_by(Submission.number)))
+
+
+def _check(received: Received, converted_tmp: Path) -> dict:
+    """Check the file and convert it to a PDF at ``converted_tmp``, in the bounded child."""
+    try:
+        return documents.run_checked(received.path, convert_to=converted_tmp)
+    except documents.DocumentRefused as refused:
+        log.info("upload refused (%s): %s", refused.code, refused.detail)
+        raise InvalidDocument(documents.MESSAGES.get(refused.code,
+                                                     documents.MESSAGES["damaged"])) from None
+
+
+def _reuse(earlier: Submission, number: int) -> Submission:
+    """A new revision of an earlier revision's bytes: its stored file and normalised PDF."""
+    return Submission(
+        number=number,
+        stored_path=earlier.stored_path,
+        size=earlier.size,
+        sha256=earlier.sha256,
+        file_type=earlier.file_type,
+        pages=earlier.pages,
+        normalised_path=earlier.normalised_path,
+        normalised_pages=earlier.normalised_pages,
+        page_sizes=earlier.page_sizes,
+        conversion_notes=earlier.conversion_notes,
+    )
+
+
+def _store(storage: Storage, assignment: Assignment, received: Received, number: int,
+           info: dict, converted_tmp: Path | None, normalised_rel: str,
+           placed: list[str]) -> Submission:
+    """Put new bytes in place (under the paper's lock) and make their revision row."""
+    file_type = info["file_type"]
+    relative = f"papers/{assignment.id}/{number:03d}-{received.sha256[:16]}" \
+               f"{EXTENSIONS[file_type]}"
+    try:
+        storage.place(received.path, relative)
+        placed.append(relative)
+    except AlreadyExists:
+        # Under the lock nobody else places this name: it is what a process killed between
+        # placing and committing left. The same bytes can serve; other bytes are not touched.
+        try:
+            same = storage.sha256(relative) == received.sha256
+        except OSError:
+            same = False
+        if not same:
+            raise
+        log.warning("%s was left by an interrupted upload of the same bytes; it is used",
+                    relative)
+
+    normalised: str | None = None
+    if converted_tmp is not None and info.get("converted"):
+        # The normalised PDF is named by the bytes it comes from: another paper may have the
+        # same one. The name's lock orders this with the clean-up of a failed upload (which
+        # removes the file only when no row uses it), so a file used here is never removed.
+        lock_name(normalised_rel)
+        try:
+            storage.place(converted_tmp, normalised_rel)
+            placed.append(normalised_rel)
+        except AlreadyExists:
+            pass  # the same source bytes, the same converter: the file there will do
+        normalised = normalised_rel
+
+    conversion = info.get("conversion") or {}
+    pages = info.get("pages") or conversion.get("pages")
+    return Submission(
+        number=number,
+        stored_path=relative,
+        size=received.size,
+        sha256=received.sha256,
+        file_type=file_type,
+        pages=pages,
+        normalised_path=normalised,
+        normalised_pages=conversion.get("pages") or (pages if normalised else None),
+        page_sizes=json.dumps(conversion.get("page_sizes") or info.get("page_sizes") or []),
+        conversion_notes="\n".join(dict.fromkeys(
+            list(info.get("notes") or []) + list(conversion.get("notes") or []))),
+    )
 
 
 def _after_upload(submission: Submission) -> None:
-    """Hooks that must never fail an upload (the receipt mail, issue 6)."""
+    """Hooks that must never fail an upload (the receipt mail)."""
     try:
         from . import notifications
     except ImportError:
@@ -253,21 +347,30 @@ def _after_upload(submission: Submission) -> None:
 
 
 def _remove(storage: Storage, placed: list[str]) -> None:
+    """Remove what a failed upload placed (its transaction already rolled back).
+
+    Its paper file was placed under the paper's lock at a name no committed row uses. A
+    normalised PDF is shared by name: it goes only when no row uses it, judged under the
+    name's lock (so an upload that found it there and is committing is waited for); when that
+    cannot be judged (the database has gone), it stays — ``flask storage check`` reports it.
+    """
     for relative in placed:
-        if relative.startswith("converted/") and _referenced(relative):
+        if not relative.startswith("converted/"):
+            storage.delete(relative)
             continue
-        storage.delete(relative)
+        try:
+            lock_name(relative)
+            if not _referenced(relative):
+                storage.delete(relative)
+        except Exception:  # noqa: BLE001 - the upload's own error is the one to report
+            log.exception("kept %s: could not tell whether a revision uses it", relative)
+        finally:
+            db.session.rollback()
 
 
 def _referenced(relative: str) -> bool:
     return bool(db.session.scalar(
         select(func.count(Submission.id)).where(Submission.normalised_path == relative)))
-
-
-def _next_number(assignment: Assignment) -> int:
-    current = db.session.scalar(
-        select(func.max(Submission.number)).where(Submission.assignment_id == assignment.id))
-    return (current or 0) + 1
 
 
 def _deadline_passed(assignment: Assignment) -> DeadlinePassed:
@@ -298,6 +401,10 @@ def grant_extension(assignment: Assignment, text: str, reason: str, actor: User)
     except ValueError:
         raise InvalidInput(_l("Write the new deadline as DD/MM/YYYY HH:MM (Vietnam time).")) \
             from None
+    if instant <= assignment.seminar.deadline:
+        raise InvalidInput(_l("An extension must be later than the seminar's deadline "
+                              "(before %(when)s, Vietnam time)."),
+                           when=clock.format_datetime(assignment.seminar.deadline))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_l("Give a reason for the extension; the presenter will see it."))

@@ -12,7 +12,7 @@
       .then(function (state) {
         if (state.state === "running") {
           if (bar && typeof state.fraction === "number") { bar.value = state.fraction; }
-          if (label && state.stage) { label.textContent = state.stage; }
+          if (label && state.stage_label) { label.textContent = state.stage_label; }
           window.setTimeout(poll, 500);
         } else {
           window.location.reload();
