@@ -13,7 +13,7 @@ import contextvars
 import hashlib
 import sqlite3
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -53,53 +53,39 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def lock_seminar(seminar):
-    """Start (or continue) a transaction that holds the write lock on ``seminar``.
-
-    Whatever the session had pending is committed first on SQLite, since the lock can only be
-    taken at the start of a transaction there. Returns the seminar, refreshed.
-    """
-    from .models import Seminar
-
-    if is_sqlite():
-        if db.session().in_transaction():
-            db.session.commit()
-        token = _begin_immediate.set(True)
-        try:
-            db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
-        finally:
-            _begin_immediate.reset(token)
-        db.session.refresh(seminar)
-        return seminar
-    return db.session.scalars(
-        select(Seminar)
-        .where(Seminar.id == seminar.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+def _begin_sqlite_write() -> None:
+    """SQLite: start a transaction that holds the database's write lock (``BEGIN
+    IMMEDIATE``), committing whatever the session had open first."""
+    if db.session().in_transaction():
+        db.session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
+    finally:
+        _begin_immediate.reset(token)
 
 
 def lock_row(instance):
     """Start (or continue) a transaction that holds the write lock on ``instance``'s row.
 
-    The same as ``lock_seminar`` for any mapped object: on SQLite, ``BEGIN IMMEDIATE`` (the
-    database's one write lock; whatever the session had pending is committed first); on
-    PostgreSQL, ``SELECT … FOR UPDATE`` on the row. Returns the instance, refreshed.
+    On SQLite, ``BEGIN IMMEDIATE`` (the database's one write lock; whatever the session had
+    pending is committed first, since the lock can only be taken at the start of a
+    transaction there); on PostgreSQL, ``SELECT … FOR UPDATE`` on the row. Returns the
+    instance, refreshed.
     """
     if is_sqlite():
-        if db.session().in_transaction():
-            db.session.commit()
-        token = _begin_immediate.set(True)
-        try:
-            db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
-        finally:
-            _begin_immediate.reset(token)
+        _begin_sqlite_write()
         db.session.refresh(instance)
         return instance
     mapper = inspect(type(instance))
     key = mapper.primary_key_from_instance(instance)
     return db.session.get(type(instance), tuple(key), with_for_update=True,
                           populate_existing=True)
+
+
+def lock_seminar(seminar):
+    """The write lock on the seminar: what serialises registrations and capacity changes."""
+    return lock_row(seminar)
 
 
 def lock_name(name: str) -> None:
@@ -113,11 +99,7 @@ def lock_name(name: str) -> None:
     """
     if is_sqlite():
         if not db.session().in_transaction():
-            token = _begin_immediate.set(True)
-            try:
-                db.session.connection()
-            finally:
-                _begin_immediate.reset(token)
+            _begin_sqlite_write()
         return
     key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") >> 1
     db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
