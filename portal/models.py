@@ -89,6 +89,14 @@ class Seminar(db.Model):
     capacity: Mapped[int] = mapped_column(Integer, default=20)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The programme: an opening item, the papers in order (each with its own minutes), a
+    # closing item; times follow from session_start (see services/programme.py).
+    opening_title: Mapped[str] = mapped_column(String(300), default="Khai mạc tọa đàm")
+    opening_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    closing_title: Mapped[str] = mapped_column(
+        String(300), default="Thảo luận, kết luận và bế mạc tọa đàm"
+    )
+    closing_minutes: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
 
     assignments: Mapped[list[Assignment]] = relationship(
@@ -137,6 +145,11 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # Raised by logout, a password change or reset and deactivation: every session and
+    # remember cookie carrying an older value stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # A generated password must be replaced at the first login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
 
     unit: Mapped[Unit | None] = relationship(back_populates="members")
@@ -179,6 +192,9 @@ class Assignment(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     deadline_extension: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_reason: Mapped[str] = mapped_column(Text, default="")
+    # The name printed in the agenda ("" = the unit's presenter account, if any).
+    presenter_name: Mapped[str] = mapped_column(String(200), default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=25)
 
     seminar: Mapped[Seminar] = relationship(back_populates="assignments")
     unit: Mapped[Unit] = relationship(back_populates="assignments")
