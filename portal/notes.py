@@ -24,6 +24,8 @@ THINGS = {
     "portfolio view": _l("portfolio view"),
     "XFA form": _l("XFA form"),
     "file attachment": _l("file attachment"),
+    "unsafe links": _l("links other than http, https and mailto"),
+    "unsafe actions": _l("actions that open files or other documents"),
 }
 
 
@@ -44,6 +46,12 @@ PATTERNS: list[tuple[re.Pattern[str], object]] = [
      lambda m: _("pictures that could not be drawn: %(n)s", n=m["n"])),
     (re.compile(r"^font substituted: (?P<fonts>.+) → Liberation Serif$"),
      lambda m: _("font substituted: %(fonts)s → Liberation Serif", fonts=m["fonts"])),
+    (re.compile(r"^font substituted: (?P<fonts>.+)$"),
+     lambda m: _("fonts not on the server, replaced by the nearest one: %(fonts)s",
+                 fonts=m["fonts"])),
+    (re.compile(r"^fonts not embedded in the PDF \((?P<fonts>.+)\) were embedded$"),
+     lambda m: _("fonts not embedded in the PDF (%(fonts)s) were embedded, so that the paper "
+                 "prints as it is shown", fonts=m["fonts"])),
     (re.compile(r"^text typed in an old Vietnamese encoding \((?P<fonts>.+)\) comes out garbled; "
                 r"ask for a Unicode version$"),
      lambda m: _("text typed in an old Vietnamese encoding (%(fonts)s) comes out garbled; ask "

@@ -192,7 +192,8 @@ def make_png(path: Path, width: int = 4, height: int = 4) -> Path:
 
 
 def make_ole2(path: Path, stream_names: Sequence[str] = (), size: int = 4096) -> Path:
-    """An OLE2 compound-file look-alike: the signature, padding and UTF-16 stream names.
+    """An OLE2 compound-file look-alike: the signature, padding and directory entries (the
+    UTF-16 name, padded to 64 bytes, then its length in bytes with the terminator).
 
     Enough for content sniffing (``("WordDocument",)`` for Word 97-2003,
     ``("EncryptedPackage",)`` for a password-protected .docx); not a readable file.
@@ -202,6 +203,7 @@ def make_ole2(path: Path, stream_names: Sequence[str] = (), size: int = 4096) ->
     for name in stream_names:
         encoded = name.encode("utf-16-le")
         data[offset:offset + len(encoded)] = encoded
+        data[offset + 64:offset + 66] = (len(encoded) + 2).to_bytes(2, "little")
         offset += 128
     path.write_bytes(bytes(data))
     return path

@@ -6,8 +6,9 @@ from ..forms import PortalForm
 
 
 class UploadForm(PortalForm):
-    file = FileField(_l("Your paper (.docx or PDF)"),
+    file = FileField(_l("Your paper (.docx, .doc, .odt or PDF)"),
                      validators=[FileRequired(message=_l("Choose a file to upload."))],
-                     render_kw={"accept": ".docx,.pdf,application/pdf,application/vnd."
-                                "openxmlformats-officedocument.wordprocessingml.document"})
+                     render_kw={"accept": ".docx,.doc,.odt,.pdf,application/pdf,application/vnd."
+                                "openxmlformats-officedocument.wordprocessingml.document,"
+                                "application/msword,application/vnd.oasis.opendocument.text"})
     submit = SubmitField(_l("Upload"))

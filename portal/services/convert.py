@@ -1,31 +1,36 @@
-"""Normalise one uploaded paper (DOCX or PDF) into the PDF the booklet is built from.
+"""Normalise one uploaded paper (Word or PDF) into the PDF the booklet is built from.
 
-Runs once per accepted revision, at upload time, in a child process; the booklet build then
-only merges these results. A DOCX goes through mammoth (to HTML) and WeasyPrint with the
-booklet's stylesheet ``templates/pdf/paper.css``; a PDF is kept as it is, minus JavaScript,
-dangerous actions, embedded files and XFA, and saved without encryption.
+Runs once per accepted revision, at upload time, in the bounded checking child; the booklet
+build then only merges these results.
 
-Nothing here ever fetches a URL or reads a file named inside a document: WeasyPrint gets a
-fetcher that only serves ``data:`` URLs and the project's own fonts and PDF templates, and
-mammoth never opens linked (external) pictures.
+* A Word paper (.docx, .doc, .odt) is converted by LibreOffice in headless mode (``office``),
+  which keeps its page size, margins, alignment, tables, page breaks, pictures, footnotes,
+  headers and footers; Times New Roman and Arial resolve to the metric-compatible Liberation
+  fonts. Its text is normalised to Unicode NFC first.
+* A PDF is kept as it is, minus JavaScript, dangerous actions, embedded files and XFA, and saved
+  without encryption; fonts it uses without embedding them are embedded by Ghostscript
+  (``fontembed``).
+* In every normalised paper only ``http``, ``https`` and ``mailto`` links survive.
+
+Nothing here ever fetches a URL or reads a file named inside a document. ``make_url_fetcher``
+is the locked WeasyPrint fetcher the booklet's own pages use.
 
 Results are cacheable by ``(sha256 of the upload, CONVERTER_VERSION)``.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
-import logging
 import mimetypes
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,79 +40,27 @@ from urllib.request import url2pathname
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from . import fontembed, office
+
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcher
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PDF_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
 FONT_DIR = PROJECT_ROOT / "portal" / "static" / "fonts" / "liberation"
-PAPER_CSS = PDF_TEMPLATE_DIR / "paper.css"
 
 # Bump when the conversion code changes in a way that changes its output.
-_CODE_VERSION = "1"
+_CODE_VERSION = "2-libreoffice"
 
-# Word styles mapped so that mammoth keeps their meaning and does not warn. User rules come
-# before mammoth's defaults, and the first match wins: numbered paragraphs become lists
-# before any style rule can claim them, and the last paragraph/run rules ("^=''" matches
-# every style name) absorb any other style as a plain paragraph or plain text.
-STYLE_MAP = """
-p:unordered-list(1) => ul > li:fresh
-p:unordered-list(2) => ul|ol > li > ul > li:fresh
-p:unordered-list(3) => ul|ol > li > ul|ol > li > ul > li:fresh
-p:unordered-list(4) => ul|ol > li > ul|ol > li > ul|ol > li > ul > li:fresh
-p:unordered-list(5) => ul|ol > li > ul|ol > li > ul|ol > li > ul|ol > li > ul > li:fresh
-p:ordered-list(1) => ol > li:fresh
-p:ordered-list(2) => ul|ol > li > ol > li:fresh
-p:ordered-list(3) => ul|ol > li > ul|ol > li > ol > li:fresh
-p:ordered-list(4) => ul|ol > li > ul|ol > li > ul|ol > li > ol > li:fresh
-p:ordered-list(5) => ul|ol > li > ul|ol > li > ul|ol > li > ul|ol > li > ol > li:fresh
-p[style-name='Title'] => h1.title:fresh
-p[style-name='Subtitle'] => p.subtitle:fresh
-p[style-name='List Bullet'] => ul > li:fresh
-p[style-name='List Bullet 2'] => ul|ol > li > ul > li:fresh
-p[style-name='List Number'] => ol > li:fresh
-p[style-name='List Number 2'] => ul|ol > li > ol > li:fresh
-p[style-name='Heading 1'] => h1:fresh
-p[style-name='Heading 2'] => h2:fresh
-p[style-name='Heading 3'] => h3:fresh
-p[style-name='Heading 4'] => h4:fresh
-p[style-name='Heading 5'] => h5:fresh
-p[style-name='Heading 6'] => h6:fresh
-p[style-name='Heading 7'] => h6:fresh
-p[style-name='Heading 8'] => h6:fresh
-p[style-name='Heading 9'] => h6:fresh
-p.Heading1 => h1:fresh
-p.Heading2 => h2:fresh
-p.Heading3 => h3:fresh
-p.Heading4 => h4:fresh
-p.Heading5 => h5:fresh
-p.Heading6 => h6:fresh
-p[style-name='Heading'] => h1:fresh
-p[style-name='Caption'] => p.caption:fresh
-p[style-name='Quote'] => p.quote:fresh
-p[style-name='Intense Quote'] => p.quote:fresh
-p[style-name^='TOC'] => p.toc:fresh
-p[style-name='Table of Figures'] => p.toc:fresh
-p[style-name^=''] => p:fresh
-r[style-name='Strong'] => strong
-r[style-name='Emphasis'] => em
-r[style-name='footnote reference'] =>
-r[style-name='endnote reference'] =>
-r[style-name='annotation reference'] =>
-r[style-name^=''] =>
-"""
-
-# Image types WeasyPrint draws; others (EMF, WMF...) are left out with a note.
-_DRAWABLE_IMAGES = frozenset(
-    {"image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp"}
-)
-_MAX_IMAGE_BYTES = 20 * 1024 * 1024
-_MAX_DOCX_UNPACKED = 200 * 1024 * 1024
-_MAX_DOCX_RATIO = 150
 _MAX_XML_SCAN = 40 * 1024 * 1024
+_WORD_KINDS = frozenset({"docx", "doc", "odt"})
 
-# Fonts that are the Times-metric face already, or symbol fonts used only for bullets.
-_SAME_FONTS = frozenset({"times new roman", "times", "liberation serif", "tinos"})
+# Fonts whose metric-compatible face is installed (fonts-liberation2), or symbol fonts used only
+# for bullets.
+_SAME_FONTS = frozenset({
+    "times new roman", "times", "liberation serif", "tinos", "arial", "helvetica",
+    "liberation sans", "arimo", "courier new", "courier", "liberation mono", "cousine",
+})
 _SYMBOL_FONTS = frozenset({"symbol", "wingdings", "wingdings 2", "wingdings 3", "webdings"})
 _LEGACY_VN_FONT = re.compile(r"^(\.vn|vni[-_ ])", re.IGNORECASE)
 
@@ -124,8 +77,7 @@ _DROPPED_ANNOTATIONS = frozenset({"/FileAttachment", "/Sound", "/Movie", "/Scree
 def _converter_version() -> str:
     digest = hashlib.sha256()
     digest.update(_CODE_VERSION.encode())
-    digest.update(STYLE_MAP.encode())
-    digest.update(PAPER_CSS.read_bytes())
+    digest.update(office.REGISTRY.encode())
     return digest.hexdigest()[:16]
 
 
@@ -133,7 +85,14 @@ CONVERTER_VERSION: str = _converter_version()
 
 
 class ConversionError(Exception):
-    """The paper cannot be turned into a booklet PDF; the message says why, in English."""
+    """The paper cannot be turned into a booklet PDF; the message says why, in English.
+
+    ``code`` is the refusal code (see ``documents.MESSAGES``) the presenter is shown.
+    """
+
+    def __init__(self, message: str, code: str = "damaged") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -180,32 +139,11 @@ def make_url_fetcher() -> URLFetcher:
     return LocalOnlyFetcher(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
 
 
-@contextlib.contextmanager
-def capture_weasyprint_warnings() -> Iterator[list[str]]:
-    """Collect the messages WeasyPrint logs at WARNING and above while the block runs."""
-    messages: list[str] = []
-
-    class _Collector(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            try:
-                messages.append(record.getMessage())
-            except Exception:  # a bad log record must not fail a conversion
-                pass
-
-    wp_logger = logging.getLogger("weasyprint")
-    handler = _Collector(level=logging.WARNING)
-    wp_logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        wp_logger.removeHandler(handler)
-
-
 # -- entry point ----------------------------------------------------------------------------
 
 
 def normalise(src: Path, file_type: str, dst: Path) -> ConversionResult:
-    """Convert ``src`` (``"docx"`` or ``"pdf"``) into the booklet PDF ``dst``.
+    """Convert ``src`` (``"docx"``, ``"doc"``, ``"odt"`` or ``"pdf"``) into the PDF ``dst``.
 
     Raises ``ConversionError`` with a plain message when the paper cannot be used.
     ``dst`` is written through a temporary file and renamed, so it is never half written.
@@ -215,8 +153,8 @@ def normalise(src: Path, file_type: str, dst: Path) -> ConversionResult:
     tmp = temporary_path(dst)
     notes: list[str] = []
     try:
-        if kind == "docx":
-            _docx_to_pdf(src, tmp, notes)
+        if kind in _WORD_KINDS:
+            _word_to_pdf(src, kind, tmp, notes)
         elif kind == "pdf":
             _clean_pdf(src, tmp, notes)
         else:
@@ -263,104 +201,33 @@ def _dedupe(notes: list[str]) -> list[str]:
     return [note for note in seen if note]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 # -- DOCX -----------------------------------------------------------------------------------
 
 
-def _docx_to_pdf(src: Path, dst: Path, notes: list[str]) -> None:
-    import mammoth
-    from mammoth import html as mammoth_html
-    from weasyprint import CSS, HTML
-
-    try:
-        with zipfile.ZipFile(src) as archive:
-            _check_archive(archive)
-            notes.extend(_docx_font_notes(archive))
-            notes.extend(_docx_content_notes(archive))
-    except zipfile.BadZipFile as error:
-        raise ConversionError(f"not a valid Word (.docx) file: {error}") from error
-
-    dropped: Counter[str] = Counter()
-
-    def convert_image(image: Any) -> list[Any]:
-        content_type = (image.content_type or "").lower()
-        if content_type not in _DRAWABLE_IMAGES:
-            kind = content_type.split("/")[-1].replace("x-", "").upper() or "unknown"
-            dropped[f"picture in {kind} format"] += 1
-            return []
+def _word_to_pdf(src: Path, kind: str, dst: Path, notes: list[str]) -> None:
+    if kind == "docx":
         try:
-            with image.open() as stream:
-                data = stream.read(_MAX_IMAGE_BYTES + 1)
-        except Exception:  # linked (external) or unreadable picture
-            dropped["external or unreadable picture"] += 1
-            return []
-        if len(data) > _MAX_IMAGE_BYTES:
-            dropped["picture over 20 MB"] += 1
-            return []
-        attributes = {"src": f"data:{content_type};base64,{base64.b64encode(data).decode()}"}
-        if image.alt_text:
-            attributes["alt"] = image.alt_text
-        return [mammoth_html.element("img", attributes)]
-
+            with zipfile.ZipFile(src) as archive:
+                notes.extend(_docx_font_notes(archive))
+        except (zipfile.BadZipFile, OSError, ValueError) as error:
+            raise ConversionError(f"not a valid Word (.docx) file: {error}") from error
+    raw = temporary_path(dst)
     try:
-        with open(src, "rb") as handle:
-            result = mammoth.convert_to_html(
-                handle,
-                style_map=STYLE_MAP,
-                convert_image=convert_image,
-                external_file_access=False,
-            )
-    except (KeyError, zipfile.BadZipFile, ValueError) as error:
-        raise ConversionError(f"the Word file cannot be read: {error}") from error
-
-    for what, count in sorted(dropped.items()):
-        notes.append(f"{_plural(count, what)} left out")
-    notes.extend(_summarise_mammoth(result.messages))
-
-    body = result.value
-    if not re.sub(r"<[^>]+>", "", body).strip() and "<img" not in body:
-        notes.append("no text found in the document")
-    document = (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8"></head>'
-        f"<body>{body}</body></html>"
-    )
-    fetcher = make_url_fetcher()
-    with capture_weasyprint_warnings() as warnings:
-        stylesheet = CSS(filename=str(PAPER_CSS), url_fetcher=fetcher)
-        rendered = HTML(
-            string=document, base_url=PDF_TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher
-        ).render(stylesheets=[stylesheet])
-        rendered.write_pdf(dst)
-    failed_images = sum(1 for message in warnings if "image" in message.lower())
-    if failed_images:
-        notes.append(f"{_plural(failed_images, 'picture')} could not be drawn")
-
-
-def _check_archive(archive: zipfile.ZipFile) -> None:
-    infos = archive.infolist()
-    unpacked = sum(info.file_size for info in infos)
-    packed = sum(info.compress_size for info in infos) or 1
-    if unpacked > _MAX_DOCX_UNPACKED or (unpacked > 20 * 1024 * 1024 and
-                                         unpacked / packed > _MAX_DOCX_RATIO):
-        raise ConversionError(
-            f"the Word file unpacks to {unpacked // (1024 * 1024)} MB, more than allowed"
-        )
-    names = {info.filename for info in infos}
-    if "word/document.xml" not in names and not any(
-        name.endswith("document.xml") for name in names
-    ):
-        raise ConversionError("not a Word (.docx) document: word/document.xml is missing")
+        try:
+            office.convert_to_pdf(src, kind, raw)
+        except office.OfficeFailed as failed:
+            raise ConversionError(failed.detail, failed.code) from None
+        _clean_pdf(raw, dst, notes)
+    finally:
+        raw.unlink(missing_ok=True)
 
 
 def _read_part(archive: zipfile.ZipFile, name: str) -> str:
     try:
         with archive.open(name) as part:
             return part.read(_MAX_XML_SCAN).decode("utf-8", "replace")
-    except KeyError:
-        return ""
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        return ""  # a missing or damaged part (inspect judged whether it matters)
 
 
 _RFONTS = re.compile(r"<w:rFonts\b([^>]*)>")
@@ -375,7 +242,7 @@ _TIMES = re.compile(r"^times([ -]new[ -]roman)?([ -,]*(bold|italic|roman|regular
 
 
 def _docx_font_notes(archive: zipfile.ZipFile) -> list[str]:
-    """Notes naming the fonts the document uses that Liberation Serif stands in for.
+    """Notes naming the fonts the document uses that are not installed, with their stand-ins.
 
     Counts fonts set directly in the text, in the document defaults, and in the styles the
     text uses (with the styles they are based on); fonts of unused styles do not count.
@@ -428,10 +295,27 @@ def _docx_font_notes(archive: zipfile.ZipFile) -> list[str]:
             f"text typed in an old Vietnamese encoding ({', '.join(legacy[:3])}) comes out"
             " garbled; ask for a Unicode version"
         )
-    if other:
-        shown = ", ".join(other[:4]) + (", …" if len(other) > 4 else "")
-        notes.append(f"font substituted: {shown} → Liberation Serif")
+    substituted = [
+        f"{name} → {stand_in}" for name in other[:4]
+        if (stand_in := _installed_face(name)) and stand_in.lower() != name.lower()
+    ]
+    if substituted:
+        notes.append("font substituted: " + ", ".join(substituted)
+                     + (", …" if len(other) > 4 else ""))
     return notes
+
+
+def _installed_face(family: str) -> str | None:
+    """The family fontconfig gives LibreOffice for ``family`` (None when it cannot tell)."""
+    tool = shutil.which("fc-match")
+    if tool is None or not family.isprintable():
+        return None
+    try:
+        found = subprocess.run([tool, "-f", "%{family[0]}", f"{family[:80]}"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
 
 # Letters that TCVN3 (ABC) and VNI text shows in place of Vietnamese letters when read as
@@ -444,48 +328,6 @@ def _looks_legacy_encoded(document_xml: str) -> bool:
     text = "".join(_WORD_TEXT.findall(document_xml))
     marks = sum(1 for char in text if char in _LEGACY_MARKS)
     return marks >= 10 and marks * 50 >= sum(1 for char in text if not char.isascii())
-
-
-def _docx_content_notes(archive: zipfile.ZipFile) -> list[str]:
-    """Notes on content mammoth cannot carry over (charts, equations)."""
-    text = _read_part(archive, "word/document.xml")
-    notes = []
-    charts = text.count("<c:chart ")
-    if charts:
-        notes.append(f"{_plural(charts, 'chart')} left out")
-    equations = text.count("<m:oMath>") + text.count("<m:oMath ")
-    if equations:
-        notes.append(f"{_plural(equations, 'equation')} left out")
-    if 'w:orient="landscape"' in text:
-        notes.append("landscape pages set as portrait A4")
-    return notes
-
-
-def _summarise_mammoth(messages: list[Any]) -> list[str]:
-    shapes = 0
-    styles: Counter[str] = Counter()
-    other: list[str] = []
-    for message in messages:
-        text = str(getattr(message, "message", message))
-        if text.startswith("An unrecognised element was ignored: "):
-            element = text.rsplit(": ", 1)[-1]
-            if element.startswith(("v:", "wps:", "wpg:", "mc:")):
-                shapes += 1
-            else:
-                other.append(f"Word element {element} left out")
-        elif text.startswith("Unrecognised ") and " style: " in text:
-            styles[text.split(" style: ", 1)[1].split(" (Style ID", 1)[0]] += 1
-        elif "unlikely to display" in text or "external image" in text:
-            continue  # already counted by the image converter
-        else:
-            other.append(text[:120])
-    notes = []
-    if shapes:
-        notes.append("drawing shapes (lines, boxes) left out")
-    if styles:
-        notes.append("Word styles shown as plain text: " + ", ".join(sorted(styles)[:5]))
-    notes.extend(other[:3])
-    return notes
 
 
 # -- PDF ------------------------------------------------------------------------------------
@@ -511,9 +353,6 @@ def _clean_pdf(src: Path, dst: Path, notes: list[str]) -> None:
         if pdf.is_encrypted:
             notes.append("encryption removed")
         unembedded = _unembedded_fonts(pdf)
-        if unembedded:
-            shown = ", ".join(unembedded[:4]) + (", …" if len(unembedded) > 4 else "")
-            notes.append(f"fonts not embedded in the PDF ({shown}): printers substitute them")
         removed = sanitise_pdf(pdf)
         for what, number in sorted(removed.items()):
             notes.append(f"{what} removed" if number == 1 else f"{what} removed ({number})")
@@ -541,6 +380,34 @@ def _clean_pdf(src: Path, dst: Path, notes: list[str]) -> None:
         raise ConversionError("the PDF has damaged content that cannot be read")
     if repaired or warnings:
         notes.append("the PDF had structural errors and was repaired")
+    if unembedded:
+        shown = ", ".join(unembedded[:4]) + (", …" if len(unembedded) > 4 else "")
+        if _embed_fonts(dst, count):
+            notes.append(f"fonts not embedded in the PDF ({shown}) were embedded")
+        else:
+            notes.append(f"fonts not embedded in the PDF ({shown}): printers substitute them")
+
+
+def _embed_fonts(path: Path, pages: int) -> bool:
+    """Replace the PDF at ``path`` by a copy with every font embedded, if that succeeds
+    (same page count, no font left unembedded); links and actions cleaned again."""
+    distilled, final = temporary_path(path), temporary_path(path)
+    try:
+        if not fontembed.embed_fonts(path, distilled):
+            return False
+        with pikepdf.open(distilled) as pdf:
+            if len(pdf.pages) != pages or _unembedded_fonts(pdf):
+                return False
+            sanitise_pdf(pdf)
+            pdf.save(final, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                     compress_streams=True, encryption=False, deterministic_id=True)
+        os.replace(final, path)
+        return True
+    except (pikepdf.PdfError, OSError, RecursionError):
+        return False
+    finally:
+        distilled.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
 
 
 def _unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
@@ -596,8 +463,9 @@ def _short(error: BaseException) -> str:
 
 
 def sanitise_pdf(pdf: pikepdf.Pdf) -> Counter[str]:
-    """Remove JavaScript, launch/submit/import/remote actions, embedded files, media,
-    XFA and open actions from ``pdf`` in place. Returns what was removed, counted."""
+    """Remove JavaScript, launch/submit/import/remote actions, links other than http, https
+    and mailto, embedded files, media, XFA and open actions from ``pdf`` in place. Returns what
+    was removed, counted."""
     removed: Counter[str] = Counter()
     root = pdf.Root
     names = root.get("/Names")
@@ -633,7 +501,26 @@ def _action_kind(value: Any) -> str | None:
         subtype = value.get("/S")
         if isinstance(subtype, Name) and str(subtype) in _BAD_ACTIONS:
             return "JavaScript" if str(subtype) == "/JavaScript" else "unsafe actions"
+        if subtype == Name.URI and not is_safe_uri(value.get("/URI")):
+            return "unsafe links"
     return None
+
+
+_SAFE_SCHEME = re.compile(r"^(https?|mailto):", re.IGNORECASE)
+_IGNORED_IN_URI = re.compile(r"[\x00-\x20\x7f]")
+
+
+def is_safe_uri(value: Any) -> bool:
+    """Whether a link target is an http, https or mailto URL (javascript:, file:, data:, UNC
+    paths, relative and scheme-less targets are not)."""
+    if not isinstance(value, pikepdf.String):
+        return False
+    try:
+        text = str(value)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    # Browsers ignore control characters and spaces inside a scheme ("java\tscript:").
+    return bool(_SAFE_SCHEME.match(_IGNORED_IN_URI.sub("", text)))
 
 
 def _annotation_kind(value: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""File sniffing and per-format validation of uploaded papers (PDF and Word .docx).
+"""File sniffing and per-format validation of uploaded papers (PDF, Word .docx/.doc, .odt).
 
 A file is judged by its content, never by its name or the MIME type a browser sent. The checks
 here run inside a child process with bounded memory and CPU time (see ``docworker``);
@@ -41,6 +41,13 @@ PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 PDF_HEADER_WINDOW: Final = 1024
 OLE2_MAGIC: Final = bytes.fromhex("d0cf11e0a1b11ae1")
 ZIP_MAGICS: Final = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+ODT_TYPE: Final = b"application/vnd.oasis.opendocument.text"
+MACRO_CONTENT_TYPES: Final = frozenset({
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+})
+# Storages a VBA project lives in, inside a Word 97-2003 file.
+OLE_MACRO_STORAGES: Final = ("Macros", "_VBA_PROJECT_CUR", "VBA", "_VBA_PROJECT")
 
 WORD_MAIN_CONTENT_TYPES: Final = frozenset({
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -72,13 +79,14 @@ MESSAGES: dict[str, LazyString] = {
     "empty": _l(
         "The file is empty (0 bytes). Choose the file of your paper again and upload it."
     ),
-    "legacy_doc": _l(
-        "This is an old Word document (.doc). Open it in Word and save it as .docx "
-        "(Word Document) or as PDF, then upload it again."
+    "macros": _l(
+        "The file contains macros (VBA or Basic programs), which the portal does not accept. "
+        "Save your paper as a Word Document (.docx) without macros or as PDF, then upload it "
+        "again."
     ),
     "unsupported_type": _l(
-        "This file is neither a PDF nor a Word document (.docx). Save your paper as .docx or "
-        "PDF and upload it again."
+        "This file is neither a PDF nor a Word document (.docx, .doc) nor an OpenDocument text "
+        "(.odt). Save your paper as .docx or PDF and upload it again."
     ),
     "encrypted": _l(
         "The file is protected by a password. Save it again without a password to open it, "
@@ -136,7 +144,7 @@ class DocumentRefused(InvalidDocument):
 
 
 def sniff(path: Path | str) -> str:
-    """The kind of file by content: "pdf", "docx", "doc", "empty" or "unknown"."""
+    """The kind of file by content: "pdf", "docx", "doc", "odt", "empty" or "unknown"."""
     path = Path(path)
     if path.stat().st_size == 0:
         return "empty"
@@ -145,7 +153,8 @@ def sniff(path: Path | str) -> str:
     if head.startswith(ZIP_MAGICS):
         return _sniff_zip(path)
     if head.startswith(OLE2_MAGIC):
-        return "unknown" if _ole_kind(path) == "other" else "doc"
+        # A Word 97-2003 file, or a password-protected Office file (refused as such).
+        return "doc" if _ole_kind(path) in ("word", "encrypted") else "unknown"
     if b"%PDF-" in head:
         return "pdf"
     return "unknown"
@@ -167,6 +176,8 @@ def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            if "mimetype" in names and _read_small(archive, "mimetype", 200).strip() == ODT_TYPE:
+                return "odt"
             try:
                 main = _main_part_name(archive)
             except DocumentRefused:
@@ -186,6 +197,8 @@ def _sniff_zip_by_names(path: Path) -> str:
         window = handle.read(CHUNK)
     if b"xl/workbook" in window or b"ppt/presentation" in window:
         return "unknown"
+    if b"mimetype" + ODT_TYPE in window[:200]:
+        return "odt"
     return "docx" if b"word/" in window or b"[Content_Types].xml" in window else "unknown"
 
 
@@ -548,8 +561,9 @@ def inspect_docx(
         notes.extend(_check_members(archive, main))
         words, pictures = _check_main_part(archive, main)
         notes.extend(_external_relationship_notes(archive))
-        if any(name.lower().endswith("vbaproject.bin") for name in archive.namelist()):
-            notes.append("The document contains macros; they are ignored.")
+        if _macro_main_type(archive) or any(
+                name.lower().endswith("vbaproject.bin") for name in archive.namelist()):
+            raise DocumentRefused("macros", "a Word package with a VBA project")
         if words == 0 and pictures == 0:
             notes.append("The document appears to contain no text.")
     return {"pages": None, "page_sizes": [], "notes": notes}
@@ -725,6 +739,84 @@ def _external_relationship_notes(archive: zipfile.ZipFile) -> list[str]:
     return notes
 
 
+def _macro_main_type(archive: zipfile.ZipFile) -> bool:
+    if "[Content_Types].xml" not in archive.NameToInfo:
+        return False
+    types = _parse_small_xml(archive, "[Content_Types].xml")
+    return any((element.get("ContentType") or "").strip() in MACRO_CONTENT_TYPES
+               for element in types.iter())
+
+
+# --------------------------------------------------------------------------------------------
+# Word 97-2003 (.doc) and OpenDocument text (.odt): LibreOffice reads them; checked here for
+# what the portal refuses before any conversion (macros, passwords, broken packages).
+
+
+def inspect_doc(path: Path | str) -> dict[str, Any]:
+    """Check a Word 97-2003 compound file: refused when it carries a VBA project."""
+    path = Path(path)
+    if _ole_has_storage(path, OLE_MACRO_STORAGES):
+        raise DocumentRefused("macros", "a Word 97-2003 file with a VBA project")
+    return {"pages": None, "page_sizes": [], "notes": []}
+
+
+def _ole_has_storage(path: Path, names: tuple[str, ...]) -> bool:
+    """Whether a directory entry of the compound file has one of ``names``.
+
+    Directory entries are 128-byte records (sectors start at 512): the UTF-16 name padded to 64
+    bytes, then its length in bytes including the terminator. Text that merely contains the word
+    is not such a record.
+    """
+    wanted = {name.encode("utf-16-le") + b"\x00\x00": len(name) * 2 + 2 for name in names}
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            for entry in range(0, len(chunk) - 127, 128):
+                record = chunk[entry:entry + 128]
+                length = struct.unpack_from("<H", record, 64)[0]
+                for encoded, size in wanted.items():
+                    if length == size and record.startswith(encoded):
+                        return True
+    return False
+
+
+def inspect_odt(path: Path | str) -> dict[str, Any]:
+    """Check an OpenDocument text: a sound ZIP within limits, well-formed, without macros."""
+    path = Path(path)
+    declared = _declared_entries(path)
+    if declared is not None and declared > MAX_MEMBERS:
+        raise DocumentRefused("too_complex", f"{declared} members (limit {MAX_MEMBERS})")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise DocumentRefused("damaged", f"not a readable ZIP archive: {error}") from None
+    with archive:
+        _check_zip_limits(archive, path, MAX_UNPACKED_BYTES, MAX_RATIO, MAX_MEMBERS)
+        names = archive.namelist()
+        if "content.xml" not in names:
+            raise DocumentRefused("damaged", "the OpenDocument has no content.xml")
+        if any(re.match(r"^(Basic/[^/]+/(?!script-lb\.xml$)[^/]+\.xml|Scripts/.+[^/])$", name)
+               for name in names):
+            raise DocumentRefused("macros", "an OpenDocument with Basic or script macros")
+        manifest = "META-INF/manifest.xml"
+        if manifest in names and b"encryption-data" in _read_small(archive, manifest):
+            raise DocumentRefused("encrypted", "an encrypted OpenDocument")
+        _check_members(archive, "content.xml")
+        _check_well_formed(archive, "content.xml")
+    return {"pages": None, "page_sizes": [], "notes": []}
+
+
+def _check_well_formed(archive: zipfile.ZipFile, name: str) -> None:
+    try:
+        with archive.open(name) as handle:
+            for _event, element in xml_iterparse(handle, events=("end",), forbid_dtd=True):
+                element.clear()
+    except DefusedXmlException as error:
+        raise DocumentRefused("damaged", f"{name}: forbidden XML construct ({error!r})") \
+            from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError) as error:
+        raise DocumentRefused("damaged", f"{name}: {type(error).__name__}: {error}") from None
+
+
 # --------------------------------------------------------------------------------------------
 # Dispatch and the parent side of the worker
 
@@ -738,11 +830,13 @@ def inspect(path: Path | str) -> dict[str, Any]:
     if kind == "doc":
         if _ole_kind(path) == "encrypted":
             raise DocumentRefused("encrypted", "a password-protected Office document")
-        raise DocumentRefused("legacy_doc", "an OLE2 compound file (Word 97-2003)")
-    if kind == "pdf":
+        info = inspect_doc(path)
+    elif kind == "pdf":
         info = inspect_pdf(path)
     elif kind == "docx":
         info = inspect_docx(path)
+    elif kind == "odt":
+        info = inspect_odt(path)
     else:
         raise DocumentRefused("unsupported_type", describe(path))
     return {"file_type": kind, **info}
@@ -757,17 +851,35 @@ _WORKER_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "FONTCONFIG_PATH"
                "FONTCONFIG_FILE", "XDG_CACHE_HOME", "VIRTUAL_ENV"}
 
 
+# Wall-clock budgets of the checking child: a PDF is checked (and its fonts embedded) within a
+# minute; a Word file LibreOffice can open is given the time a long report needs (see office).
+PDF_SECONDS: Final = 60.0
+WORD_SECONDS: Final = 330.0
+
+
+def time_budget(src: Path | str, convert: bool = True) -> float:
+    """The wall-clock limit for checking (and converting) ``src``, judged by its content."""
+    try:
+        kind = sniff(src)
+    except OSError:
+        return PDF_SECONDS
+    return WORD_SECONDS if convert and kind in ("docx", "doc", "odt") else PDF_SECONDS
+
+
 def run_checked(
     src: Path | str,
     convert_to: Path | str | None = None,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     memory_mb: int = 1536,
 ) -> dict[str, Any]:
     """Check (and convert) a file in a child process bounded in time and memory.
 
     Returns the worker's answer (ok is true) or raises DocumentRefused. The child, and any
-    process it starts, is killed on timeout; none is left running.
+    process it starts, is killed on timeout; none is left running. Without ``timeout``, the
+    limit is ``time_budget(src)``.
     """
+    if timeout is None:
+        timeout = time_budget(src, convert_to is not None)
     command = [
         sys.executable, "-m", "portal.services.docworker", str(Path(src).resolve()),
         "--memory-mb", str(int(memory_mb)), "--cpu-seconds", str(math.ceil(timeout) + 1),

@@ -111,7 +111,13 @@ def _convert(src: Path, convert_to: Path, answer: dict[str, Any]) -> None:
         # No converter (yet): the file is checked but not converted; the reason is logged.
         answer["conversion_skipped"] = f"{type(error).__name__}: {error}"
         return
-    result = normalise(Path(src), answer["file_type"], Path(convert_to))
+    from portal.services import convert, documents
+
+    failure = getattr(convert, "ConversionError", None) or ()
+    try:
+        result = normalise(Path(src), answer["file_type"], Path(convert_to))
+    except failure as error:  # a paper that cannot be converted is refused with its code
+        raise documents.DocumentRefused(getattr(error, "code", "damaged"), str(error)) from None
     conversion = {
         "pages": int(result.pages),
         "page_sizes": [list(size) for size in result.page_sizes],

@@ -51,8 +51,10 @@ log = logging.getLogger(__name__)
 MIME_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "odt": "application/vnd.oasis.opendocument.text",
 }
-EXTENSIONS = {"pdf": ".pdf", "docx": ".docx"}
+EXTENSIONS = {"pdf": ".pdf", "docx": ".docx", "doc": ".doc", "odt": ".odt"}
 
 STATUS_MISSING = "missing"
 STATUS_SUBMITTED = "submitted"
