@@ -25,7 +25,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Assignment, AssignmentKind, Booklet, Seminar, Submission, User
 from ..storage import Storage, StorageError, get_storage
-from . import assemble, audit, documents
+from . import assemble, audit, documents, programme
 from .errors import BookletNotReady, PortalError, StorageFailed
 from .submissions import assignments_with_revisions, converter_version
 
@@ -142,7 +142,25 @@ def presenter_names(assignments: list[Assignment]) -> dict[int, str]:
     return names
 
 
-def front_matter(seminar: Seminar) -> assemble.FrontMatter:
+def agenda(seminar: Seminar, presenters: dict[int, str] | None = None
+           ) -> tuple[assemble.AgendaItem, ...]:
+    """The programme as the booklet's agenda prints it: opening, papers, closing, each with
+    its time range in Vietnam time ("08:15 – 08:40")."""
+    items = []
+    for item in programme.programme(seminar):
+        start, end = clock.local(item.starts_at), clock.local(item.ends_at)
+        when = f"{start:%H:%M} – {end:%H:%M}"
+        if item.kind == "paper" and item.assignment is not None:
+            who = item.presenter or (presenters or {}).get(item.assignment.id, "")
+            items.append(assemble.AgendaItem(when, item.title, KIND_VI[item.assignment.kind],
+                                             item.unit, who))
+        else:
+            items.append(assemble.AgendaItem(when, item.title))
+    return tuple(items)
+
+
+def front_matter(seminar: Seminar, presenters: dict[int, str] | None = None
+                 ) -> assemble.FrontMatter:
     start, end = clock.local(seminar.session_start), clock.local(seminar.session_end)
     return assemble.FrontMatter(
         title=seminar.title,
@@ -150,6 +168,7 @@ def front_matter(seminar: Seminar) -> assemble.FrontMatter:
         venue=seminar.venue,
         session=f"{start:%H:%M}–{end:%H:%M}, ngày {start:%d/%m/%Y}",
         place_date=f"Quảng Ngãi, tháng {start.month} năm {start.year}",
+        agenda=agenda(seminar, presenters),
     )
 
 
@@ -220,9 +239,12 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
                          "submission_id": revision.id if revision else None,
                          "revision": revision.number if revision else None})
         temp = storage.new_temp_path(".pdf")
+        revisions = [a.current_submission for a in assignments if a.current_submission]
+        newest = max((r.uploaded_at for r in revisions if r.uploaded_at), default=None)
         result = assemble.build_booklet(
-            front_matter(seminar), parts, temp, draft,
-            cache_dir=storage.path("cache/front"), progress=report)
+            front_matter(seminar, presenters), parts, temp, draft,
+            cache_dir=storage.path("cache/front"), progress=report,
+            front_pages_guess=_front_pages(seminar), created=newest)
         for item, start, part in zip(used, result.starts, parts, strict=True):
             item["start_page"] = start
             item["title"] = part.title
