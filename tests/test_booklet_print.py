@@ -362,3 +362,113 @@ def test_only_http_https_and_mailto_links_survive(papers, tmp_path):
     assert sorted(found) == ["http://example.org/b", "https://example.org/a",
                              "mailto:vanphong@example.vn"]
     assert kinds == {"/URI"}
+
+
+# -- point 5: print editions ----------------------------------------------------------------
+
+LANDSCAPE = (docmaker.A4[1], docmaker.A4[0])
+
+
+@pytest.fixture(scope="module")
+def screen(tmp_path_factory) -> tuple[assemble.BookletResult, Path]:
+    folder = tmp_path_factory.mktemp("screen")
+    paths = []
+    for number, sizes in enumerate(([docmaker.A4], [docmaker.LETTER] * 2, [LANDSCAPE]),
+                                   start=1):
+        path = folder / f"p{number}.pdf"
+        docmaker.make_pdf(path, sizes, text_per_page=[f"EDITION{number}-PAGE{page}"
+                                                      for page in range(1, len(sizes) + 1)])
+        paths.append(makedocs.embed_fonts(path))
+    out = folder / "screen.pdf"
+    return assemble.build_booklet(FRONT, parts_of(paths), out, draft=False), out
+
+
+def viewed(path: Path) -> list[tuple[float, float]]:
+    with pikepdf.open(path) as pdf:
+        return [tuple(round(v) for v in assemble._view_matrix(page)[1:]) for page in pdf.pages]
+
+
+def bookmarks(path: Path) -> list[tuple[str, int]]:
+    reader = pypdf.PdfReader(path)
+    return [(item.title, reader.get_destination_page_number(item) + 1)
+            for item in reader.outline]
+
+
+def test_a4_edition_every_page_a4_papers_on_right_hand_pages(screen, tmp_path):
+    result, source = screen
+    assert result.starts == [4, 5, 7]
+    out = tmp_path / "a4.pdf"
+    edition = assemble.build_edition(source, out, "a4", result.starts)
+    assert edition.pages == 12 and edition.pages % 4 == 0 and edition.blanks == 5
+    assert set(viewed(out)) == {(595, 842)}
+    with pikepdf.open(out) as pdf:
+        for page in pdf.pages:
+            assert [round(float(v)) for v in page.obj.TrimBox] == [0, 0, 595, 842]
+    marks = bookmarks(out)
+    assert [title for title, _page in marks] == [title for title, _page in bookmarks(source)]
+    paper_pages = [page for _title, page in marks[3:]]
+    assert paper_pages == [5, 7, 9] and all(page % 2 == 1 for page in paper_pages)
+    texts = [norm(text) for text in page_texts(out)]
+    labels = list(pypdf.PdfReader(out).page_labels)
+    toc = texts[2]
+    for (title, physical), screen_start in zip(marks[3:], result.starts, strict=True):
+        words = page_words(out, physical)
+        printed = [w[0] for w in words if w[2] > 842 - 60 and w[0].isdigit()]
+        assert printed == [str(screen_start)], (title, printed)  # the number on the page
+        assert labels[physical - 1] == str(screen_start)
+        assert re.search(re.escape(norm(title.split(": ", 1)[1])) + f" {screen_start}\\b", toc)
+        assert f"EDITION{marks.index((title, physical)) - 2}-PAGE1" in texts[physical - 1]
+    blank_pages = [n for n, text in enumerate(texts, start=1) if not text]
+    assert blank_pages == [4, 6, 10, 11, 12]
+
+
+def test_a4_edition_turns_landscape_pages_and_keeps_the_number_at_the_foot(screen, tmp_path):
+    result, source = screen
+    out = tmp_path / "a4.pdf"
+    assemble.build_edition(source, out, "a4", result.starts)
+    words = page_words(out, 9)
+    marker = next(w for w in words if w[0] == "EDITION3-PAGE1")
+    assert marker[4] - marker[2] > marker[3] - marker[1], "the landscape page is not turned"
+    number = next(w for w in words if w[0] == "7")
+    assert abs((number[1] + number[3]) / 2 - 595.276 / 2) < 3 and number[4] > 842 - 45
+    letter = next(w for w in page_words(out, 7) if w[0] == "EDITION2-PAGE1")
+    assert letter[3] - letter[1] > letter[4] - letter[2]  # Letter: upright, scaled to fit
+
+
+def test_a5_booklet_is_imposed_in_saddle_stitch_order(screen, tmp_path):
+    result, source = screen
+    out = tmp_path / "a5.pdf"
+    edition = assemble.build_edition(source, out, "a5-booklet", result.starts)
+    assert edition.pages == 6  # 12 A4 pages, two per side, three sheets
+    assert set(viewed(out)) == {(842, 595)}
+    half = 841.89 / 2
+
+    def side_of(text: str) -> tuple[int, str]:
+        for side in range(1, edition.pages + 1):
+            for word in page_words(out, side):
+                if word[0] == text:
+                    return side, "left" if word[3] <= half else "right"
+        raise AssertionError(f"{text} not found")
+
+    # sheet 1 front: A4 page 12 (blank) | 1 (cover); back: 2 (agenda) | 11 (blank)
+    assert side_of("TÀI") == (1, "right")
+    assert side_of("CHƯƠNG") == (2, "left")
+    assert side_of("MỤC") == (3, "right")  # sheet 2 front: 10 | 3
+    assert side_of("EDITION1-PAGE1") == (5, "right")  # sheet 3 front: 8 | 5
+    assert side_of("EDITION2-PAGE1") == (6, "right")  # sheet 3 back: 6 | 7
+    assert side_of("EDITION2-PAGE2") == (5, "left")
+    assert side_of("EDITION3-PAGE1") == (4, "right")  # sheet 2 back: 4 | 9
+    marks = bookmarks(out)
+    assert [page for _title, page in marks[3:]] == [5, 6, 4]
+
+
+def test_print_editions_are_reproducible(screen, tmp_path):
+    result, source = screen
+    for edition in assemble.EDITIONS:
+        first = assemble.build_edition(source, tmp_path / f"1-{edition}.pdf", edition,
+                                       result.starts)
+        second = assemble.build_edition(source, tmp_path / f"2-{edition}.pdf", edition,
+                                        result.starts)
+        assert first.sha256 == second.sha256
+        assert (tmp_path / f"1-{edition}.pdf").read_bytes() == \
+            (tmp_path / f"2-{edition}.pdf").read_bytes()
