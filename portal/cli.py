@@ -237,14 +237,22 @@ booklet_cli = AppGroup("booklet", help="The proceedings booklet: build it.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also copy the booklet to this file.")
 @click.option("--as", "actor_email", default=None, help="The Office account recorded as builder.")
-def booklet_build(draft: bool, out: Path | None, actor_email: str | None):
-    """Build the booklet (final unless --draft) and record it."""
+@click.option("--print", "editions", multiple=True, type=click.Choice(["a4", "a5-booklet"]),
+              help="Also make this print edition of the final booklet (repeatable): a4 = "
+                   "every page A4, papers on right-hand pages, padded to a multiple of 4; "
+                   "a5-booklet = two A5 pages per A4 sheet side, saddle-stitch order.")
+def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
+                  editions: tuple[str, ...]):
+    """Build the booklet (final unless --draft) and record it; print the preflight."""
     import shutil
 
     from .services import booklet as booklet_service
     from .storage import get_storage
 
     seminar = _seminar()
+    if draft and editions:
+        fail("Print editions are made from a final booklet: leave out --draft.")
+    _echo_preflight(booklet_service.preflight(seminar))
     actor = accounts.find_by_email(actor_email) if actor_email else None
     if actor_email and (actor is None or not actor.is_office):
         fail(f"{actor_email} is not an Office account.")
@@ -275,6 +283,37 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None):
     for part in booklet_service.contents_of(item):
         revision = f"revision {part['revision']}" if part.get("revision") else "missing"
         click.echo(f"  ({part['position']}) page {part.get('start_page')}: {revision}")
+    for edition in editions:
+        try:
+            made = booklet_service.build_edition(item, edition, actor)
+        except PortalError as error:
+            fail(str(error))
+        click.echo(f"Print edition {edition}: {made['pages']} pages ({made['blanks']} blank), "
+                   f"{made['size']} bytes, sha256 {made['sha256']}")
+        click.echo(f"Stored: {made['path']}")
+
+
+def _echo_preflight(rows) -> None:
+    """The preflight as the print shop reads it: sizes, fonts, left-hand starts, notes."""
+    click.echo("Preflight:")
+    for row in rows:
+        position = row.assignment.position
+        if row.revision is None:
+            click.echo(f"  ({position}) missing: a placeholder page in a draft")
+            continue
+        sizes = ", ".join(row.size_labels) or "?"
+        click.echo(f"  ({position}) {row.pages} pages, {sizes}, starts on page "
+                   f"{row.start_page}{' (left-hand page)' if row.left_hand else ''}")
+        if row.unembedded:
+            click.echo(f"      fonts not embedded: {', '.join(row.unembedded)}")
+        for note in row.notes:
+            click.echo(f"      note: {note}")
+    left = [row.assignment.position for row in rows if row.revision and row.left_hand]
+    fonts = [row.assignment.position for row in rows if row.unembedded]
+    click.echo(f"  papers starting on a left-hand page: {', '.join(map(str, left)) or 'none'} "
+               "(the a4 print edition moves them to right-hand pages)")
+    click.echo(f"  papers with fonts not embedded: {', '.join(map(str, fonts)) or 'none'}"
+               + (" (a final booklet is refused)" if fonts else ""))
 
 
 def register_cli(app: Flask) -> None:

@@ -73,6 +73,8 @@ RULES = {
     "office.booklet_file": ("/office/booklet/1.pdf", OFFICE, None),
     "office.booklet_preview": ("/office/booklet/1/page-1.png", OFFICE, None),
     "office.build_booklet": ("/office/booklet/build", None, OFFICE),
+    "office.build_booklet_edition": ("/office/booklet/1/edition", None, OFFICE),
+    "office.booklet_edition_file": ("/office/booklet/1/print-a4.pdf", OFFICE, None),
     "office.mail_log": ("/office/mail", OFFICE, None),
 }
 
@@ -96,7 +98,8 @@ def world(tmp_path_factory):
             submissions.upload(submissions.get_assignment(seminar, position), office,
                                io.BytesIO(pdf_bytes(1, marker=f"P{position}")),
                                f"Tham luận {position}.pdf")
-        booklet_service.build(seminar, office, draft=False)
+        final = booklet_service.build(seminar, office, draft=False)
+        booklet_service.build_edition(final, "a4", office)
         statuses = {r.user.email: r.status.value
                     for r in db.session.scalars(select(Registration))}
         assert statuses == {"attendee@example.org": "confirmed",

@@ -93,7 +93,9 @@ def test_draft_with_placeholders_then_final(app, people):
             flat.extend(item if isinstance(item, list) else [item])
         outline.update({i.title: reader.get_destination_page_number(i) + 1 for i in flat})
         for item, assignment in zip(contents, seminar.assignments, strict=True):
-            assert outline[assignment.title] == item["start_page"]
+            kind = "Báo cáo đề dẫn" if assignment.position == 1 else "Tham luận"
+            bookmark = f"{assignment.position}. {kind} – {assignment.unit.name}: {assignment.title}"
+            assert outline[bookmark] == item["start_page"]
             assert f"MARKER-{item['position']}" in pages[item["start_page"] - 1]
         assert "MỤC LỤC" in "".join(pages[:4])
         assert booklet_service.latest(seminar).id == final.id

@@ -22,7 +22,7 @@ from pikepdf import Array, Dictionary, Name, String
 from portal.services import assemble, convert
 from portal.services.assemble import BookletResult, FrontMatter, MissingPapers, Part
 from portal.services.convert import CONVERTER_VERSION, ConversionError, normalise
-from tests import docmaker
+from tests import docmaker, makedocs
 from tests.docmaker import A4, LETTER
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -69,6 +69,11 @@ UNITS = [
     "Thanh tra Sở",
     "Chi cục Tiêu chuẩn Đo lường Chất lượng",
     "Trung tâm Ứng dụng và Dịch vụ khoa học công nghệ",
+]
+KINDS = ["Báo cáo đề dẫn"] + ["Tham luận"] * 6
+BOOKMARKS = [
+    f"{n}. {kind} – {unit}: {title}"
+    for n, (kind, unit, title) in enumerate(zip(KINDS, UNITS, TITLES, strict=True), start=1)
 ]
 VIETNAMESE_PARAGRAPHS = [
     "Báo cáo tình hình kết quả thực hiện cải cách hành chính năm 2020",
@@ -148,6 +153,7 @@ def viewed_sizes(path: Path) -> list[tuple[float, float]]:
 def make_paper_pdf(path: Path, paper: int, pages: list[tuple]) -> Path:
     texts = [f"PAPER{paper}-PAGE{page}" for page in range(1, len(pages) + 1)]
     docmaker.make_pdf(path, pages, text_per_page=texts)
+    makedocs.embed_fonts(path)
     if paper == 6:  # move the page's boxes away from the origin, content with them
         with pikepdf.open(path, allow_overwriting_input=True) as pdf:
             page = pdf.pages[0]
@@ -335,7 +341,10 @@ def test_bookmarks_are_the_exact_titles_and_point_at_first_pages(final):
     outline = [(item.title, reader.get_destination_page_number(item) + 1)
                for item in reader.outline]
     assert outline[:3] == [("Bìa", 1), ("Chương trình", 2), ("Mục lục", 3)]
-    assert outline[3:] == list(zip(TITLES, result.starts, strict=True))
+    assert outline[3:] == list(zip(BOOKMARKS, result.starts, strict=True))
+    assert outline[4][0] == (
+        "2. Tham luận – Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành: "
+        + TITLES[1])
 
 
 def test_page_labels_are_continuous_arabic_numbers(final):
@@ -458,7 +467,7 @@ def test_draft_marks_every_page_and_fills_missing_papers(draft):
     reader = pypdf.PdfReader(out)
     outline = [(item.title, reader.get_destination_page_number(item) + 1)
                for item in reader.outline[3:]]
-    assert outline == list(zip(TITLES, result.starts, strict=True))
+    assert outline == list(zip(BOOKMARKS, result.starts, strict=True))
 
 
 @pytest.mark.skipif(not PDFTOPPM, reason="pdftoppm (poppler-utils) is not installed")
@@ -487,7 +496,7 @@ def test_front_matter_cache_skips_the_render(papers, tmp_path):
     third = assemble.build_booklet(FRONT, renamed, tmp_path / "c.pdf", draft=False,
                                    cache_dir=cache)
     assert not third.front_cached
-    assert pypdf.PdfReader(tmp_path / "c.pdf").outline[3].title == TITLES[0] + " (sửa)"
+    assert pypdf.PdfReader(tmp_path / "c.pdf").outline[3].title == BOOKMARKS[0] + " (sửa)"
 
 
 def test_agency_line_is_split_like_an_administrative_heading():

@@ -55,17 +55,30 @@ def _private(response):
     return response
 
 
+def _print_editions(booklet) -> list[tuple[str, str]]:
+    """For the Office: the print editions of the published booklet, (edition, label)."""
+    if booklet is None or not getattr(current_user, "is_office", False):
+        return []
+    from ..services import booklet as booklet_service
+
+    made = booklet_service.editions_of(booklet)
+    return [(edition, str(label)) for edition, label in booklet_service.EDITION_LABELS.items()
+            if edition in made]
+
+
 @bp.get("/materials")
 def materials():
     seminar = _seminar()
     allowed = can_get_materials(current_user, seminar)
     registration = current_user.registration_for(seminar)
+    booklet = service.published_booklet(seminar) if allowed else None
     return render_template(
         "attendee/materials.html",
+        print_editions=_print_editions(booklet),
         seminar=seminar,
         allowed=allowed,
         papers=service.papers(seminar) if allowed else [],
-        booklet=service.published_booklet(seminar) if allowed else None,
+        booklet=booklet,
         registration=registration,
         place=attendance.waitlist_position(registration),
         thumbnails=previews.available(),

@@ -178,6 +178,8 @@ def booklet():
         action_form=ActionForm(), previews=previews.available(),
         contents=booklet_service.contents_of(latest_build) if latest_build else [],
         front_pages=booklet_service.front_pages_of(latest_build) if latest_build else 0,
+        latest_final=booklet_service.latest(seminar),
+        editions_of=booklet_service.editions_of, edition_labels=booklet_service.EDITION_LABELS,
     )
 
 
@@ -225,6 +227,34 @@ def booklet_file(booklet_id: int):
     item = _booklet_or_404(booklet_id)
     seminar = seminars.current_seminar()
     return get_storage().send(item.stored_path, booklet_service.file_name(seminar, item),
+                              "application/pdf")
+
+
+@bp.post("/booklet/<int:booklet_id>/edition")
+def build_booklet_edition(booklet_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    item = _booklet_or_404(booklet_id)
+    edition = request.form.get("edition", "")
+    try:
+        booklet_service.build_edition(item, edition, current_user)
+    except PortalError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".booklet"))
+    flash(_("The print edition is ready: %(name)s.",
+            name=booklet_service.EDITION_LABELS[edition]), "success")
+    return redirect(url_for(".booklet") + "#editions")
+
+
+@bp.get("/booklet/<int:booklet_id>/print-<edition>.pdf")
+def booklet_edition_file(booklet_id: int, edition: str):
+    item = _booklet_or_404(booklet_id)
+    made = booklet_service.editions_of(item).get(edition)
+    if made is None:
+        abort(404)
+    seminar = seminars.current_seminar()
+    return get_storage().send(made["path"],
+                              booklet_service.edition_file_name(seminar, item, edition),
                               "application/pdf")
 
 

@@ -25,7 +25,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Assignment, AssignmentKind, Booklet, Seminar, Submission, User
 from ..storage import Storage, StorageError, get_storage
-from . import assemble, audit, documents
+from . import assemble, audit, documents, programme
 from .errors import BookletNotReady, PortalError, StorageFailed
 from .submissions import assignments_with_revisions, converter_version
 
@@ -50,6 +50,12 @@ class PreflightRow:
     notes: list[str] = field(default_factory=list)
     start_page: int | None = None
     stale: bool = False  # converted by an older converter: converted again at build time
+    unembedded: list[str] = field(default_factory=list)  # fonts not embedded in its PDF
+
+    @property
+    def left_hand(self) -> bool:
+        """Starts on an even page: a left-hand page when printed on both sides."""
+        return bool(self.start_page) and self.start_page % 2 == 0
 
     @property
     def size_labels(self) -> list[str]:
@@ -66,17 +72,28 @@ class PreflightRow:
 
 
 def _size_name(width: float, height: float) -> str:
-    short, long_ = sorted((width, height))
-    orientation = "" if height >= width else " ngang"
-    if abs(short - 595.3) < 3 and abs(long_ - 841.9) < 3:
-        return "A4" + orientation
-    if abs(short - 612) < 3 and abs(long_ - 792) < 3:
-        return "Letter" + orientation
-    return f"{width * 25.4 / 72:.0f}×{height * 25.4 / 72:.0f} mm"
+    return assemble.size_name(width, height)
 
 
-def preflight(seminar: Seminar) -> list[PreflightRow]:
+def _unembedded_fonts(revision: Submission, storage: Storage) -> list[str]:
+    """Fonts the revision's normalised PDF uses without embedding them."""
+    if not revision.normalised_path or not storage.exists(revision.normalised_path):
+        return []
+    try:
+        import pikepdf
+
+        with pikepdf.open(storage.path(revision.normalised_path)) as pdf:
+            return assemble.preflight_pdf(pdf).unembedded
+    except Exception:  # noqa: BLE001 - a paper the preflight cannot read shows no fonts
+        log.warning("preflight could not read %s", revision.normalised_path)
+        return []
+
+
+def preflight(seminar: Seminar, storage: Storage | None = None) -> list[PreflightRow]:
+    """Per paper: revision, pages, page sizes, fonts not embedded, where it starts (and so
+    whether on a left-hand page), conversion notes."""
     rows: list[PreflightRow] = []
+    storage = storage or get_storage()
     version = converter_version()
     for assignment in assignments_with_revisions(seminar):
         revision = assignment.current_submission
@@ -89,6 +106,7 @@ def preflight(seminar: Seminar) -> list[PreflightRow]:
                 row.page_sizes = []
             row.notes = [n for n in (revision.conversion_notes or "").splitlines() if n]
             row.stale = not _is_current(revision, version)
+            row.unembedded = _unembedded_fonts(revision, storage)
         else:
             row.pages = 1  # the placeholder page of a draft
         rows.append(row)
@@ -142,7 +160,25 @@ def presenter_names(assignments: list[Assignment]) -> dict[int, str]:
     return names
 
 
-def front_matter(seminar: Seminar) -> assemble.FrontMatter:
+def agenda(seminar: Seminar, presenters: dict[int, str] | None = None
+           ) -> tuple[assemble.AgendaItem, ...]:
+    """The programme as the booklet's agenda prints it: opening, papers, closing, each with
+    its time range in Vietnam time ("08:15 – 08:40")."""
+    items = []
+    for item in programme.programme(seminar):
+        start, end = clock.local(item.starts_at), clock.local(item.ends_at)
+        when = f"{start:%H:%M} – {end:%H:%M}"
+        if item.kind == "paper" and item.assignment is not None:
+            who = item.presenter or (presenters or {}).get(item.assignment.id, "")
+            items.append(assemble.AgendaItem(when, item.title, KIND_VI[item.assignment.kind],
+                                             item.unit, who))
+        else:
+            items.append(assemble.AgendaItem(when, item.title))
+    return tuple(items)
+
+
+def front_matter(seminar: Seminar, presenters: dict[int, str] | None = None
+                 ) -> assemble.FrontMatter:
     start, end = clock.local(seminar.session_start), clock.local(seminar.session_end)
     return assemble.FrontMatter(
         title=seminar.title,
@@ -150,6 +186,7 @@ def front_matter(seminar: Seminar) -> assemble.FrontMatter:
         venue=seminar.venue,
         session=f"{start:%H:%M}–{end:%H:%M}, ngày {start:%d/%m/%Y}",
         place_date=f"Quảng Ngãi, tháng {start.month} năm {start.year}",
+        agenda=agenda(seminar, presenters),
     )
 
 
@@ -220,9 +257,12 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
                          "submission_id": revision.id if revision else None,
                          "revision": revision.number if revision else None})
         temp = storage.new_temp_path(".pdf")
+        revisions = [a.current_submission for a in assignments if a.current_submission]
+        newest = max((r.uploaded_at for r in revisions if r.uploaded_at), default=None)
         result = assemble.build_booklet(
-            front_matter(seminar), parts, temp, draft,
-            cache_dir=storage.path("cache/front"), progress=report)
+            front_matter(seminar, presenters), parts, temp, draft,
+            cache_dir=storage.path("cache/front"), progress=report,
+            front_pages_guess=_front_pages(seminar), created=newest)
         for item, start, part in zip(used, result.starts, parts, strict=True):
             item["start_page"] = start
             item["title"] = part.title
@@ -240,6 +280,15 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         audit.record("booklet.build", actor, target=placed, draft=draft, pages=result.pages,
                      sha256=result.sha256, seconds=result.seconds)
         db.session.commit()
+    except assemble.FontsNotEmbedded as error:
+        db.session.rollback()
+        _discard(storage, placed)
+        raise BookletNotReady(
+            _l("The final booklet cannot contain fonts that are not embedded (a print shop "
+               "refuses them). Ask for these papers again as PDF with embedded fonts, or as "
+               "Word files: %(list)s."),
+            list="; ".join(f"{position}. {name}" for position, name in error.fonts),
+        ) from None
     except assemble.BookletError as error:
         db.session.rollback()
         _discard(storage, placed)
@@ -314,6 +363,70 @@ def file_name(seminar: Seminar, booklet: Booklet) -> str:
     day = clock.local(booklet.built_at).strftime("%Y%m%d-%H%M")
     kind = "ban-nhap" if booklet.is_draft else "chinh-thuc"
     return f"Tài liệu tọa đàm {day} {kind}.pdf".replace(" ", "_")
+
+
+# -- print editions -------------------------------------------------------------------------
+
+EDITIONS = assemble.EDITIONS
+EDITION_LABELS = {"a4": _l("A4 print edition"), "a5-booklet": _l("A5 booklet for folding")}
+
+
+def editions_of(booklet: Booklet) -> dict[str, dict]:
+    """The print editions made from ``booklet``: edition -> {path, sha256, pages, size}."""
+    try:
+        editions = json.loads(booklet.contents).get("editions", {})
+    except (ValueError, AttributeError):
+        return {}
+    return {name: data for name, data in editions.items() if name in EDITIONS}
+
+
+def build_edition(booklet: Booklet, edition: str, actor: User | None = None,
+                  storage: Storage | None = None) -> dict:
+    """Make (or reuse) a print edition of a final booklet; recorded in its contents."""
+    storage = storage or get_storage()
+    if edition not in EDITIONS:
+        raise BookletNotReady(_l("Unknown print edition."))
+    if booklet.is_draft:
+        raise BookletNotReady(_l("Print editions are made from a final booklet. Build the "
+                                 "final booklet first."))
+    existing = editions_of(booklet).get(edition)
+    if existing and storage.exists(existing["path"]):
+        return existing
+    starts = [int(part["start_page"]) for part in contents_of(booklet)
+              if part.get("start_page")]
+    relative = booklet.stored_path.removesuffix(".pdf") + f"-{edition}.pdf"
+    temp = storage.new_temp_path(".pdf")
+    try:
+        result = assemble.build_edition(storage.path(booklet.stored_path), temp, edition,
+                                        starts)
+        storage.place(temp, relative)
+    except assemble.BookletError as error:
+        log.error("print edition failed: %s", error)
+        raise BookletNotReady(_l("The print edition could not be made: %(reason)s"),
+                              reason=str(error)) from None
+    except StorageError:
+        raise StorageFailed(_l("The print edition could not be saved (the storage is full "
+                               "or not writable).")) from None
+    finally:
+        temp.unlink(missing_ok=True)
+    data = {"path": relative, "sha256": result.sha256, "pages": result.pages,
+            "size": result.size, "blanks": result.blanks}
+    try:
+        contents = json.loads(booklet.contents or "{}")
+    except ValueError:
+        contents = {}
+    if not isinstance(contents, dict):
+        contents = {"parts": contents}
+    contents.setdefault("editions", {})[edition] = data
+    booklet.contents = json.dumps(contents, ensure_ascii=False)
+    audit.record("booklet.edition", actor, target=relative, edition=edition,
+                 pages=result.pages, sha256=result.sha256)
+    db.session.commit()
+    return data
+
+
+def edition_file_name(seminar: Seminar, booklet: Booklet, edition: str) -> str:
+    return file_name(seminar, booklet).removesuffix(".pdf") + f"_in-{edition}.pdf"
 
 
 # -- background builds, with progress visible to every worker -----------------------------

@@ -1,52 +1,27 @@
 """The printable sign-in sheet ("DANH SÁCH ĐẠI BIỂU THAM DỰ"): the confirmed attendees in an
 A4 table made with WeasyPrint, set in the bundled Liberation Serif.
 
-WeasyPrint gets a fetcher that serves the four bundled font files and nothing else: no
-network, no other local file, not even ``data:`` URLs.
+Rendered through ``weasy``: one FontConfiguration shared by the stylesheet and the render,
+and a fetcher that serves the bundled font files and nothing else.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
-
 from flask import render_template
 
 from ..models import Seminar
-from . import attendance
-
-FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts" / "liberation"
-FONT_FILES = {
-    "regular": FONT_DIR / "LiberationSerif-Regular.ttf",
-    "bold": FONT_DIR / "LiberationSerif-Bold.ttf",
-    "italic": FONT_DIR / "LiberationSerif-Italic.ttf",
-    "bold_italic": FONT_DIR / "LiberationSerif-BoldItalic.ttf",
-}
+from . import attendance, weasy
 
 
 def font_urls() -> dict[str, str]:
-    return {style: path.resolve().as_uri() for style, path in FONT_FILES.items()}
+    """The bundled faces' URLs (the template's own @font-face rules name them)."""
+    names = {"regular": (400, "normal"), "bold": (700, "normal"),
+             "italic": (400, "italic"), "bold_italic": (700, "italic")}
+    return {style: (weasy.FONT_DIR / weasy.FONT_FILES[key]).resolve().as_uri()
+            for style, key in names.items()}
 
 
-def make_url_fetcher():
-    """A WeasyPrint URL fetcher that serves only the bundled font files."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    allowed = {path.resolve() for path in FONT_FILES.values()}
-
-    class FontsOnlyFetcher(URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            parts = urlsplit(url)
-            if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
-                path = Path(url2pathname(parts.path)).resolve()
-                if path in allowed:
-                    return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
-                                              headers={"Content-Type": "font/ttf"})
-            raise ValueError(f"refused to fetch {url[:80]!r}")
-
-    return FontsOnlyFetcher(timeout=1, allowed_protocols=("file",), allow_redirects=False)
+make_url_fetcher = weasy.url_fetcher
 
 
 def render_html(seminar: Seminar) -> str:
@@ -57,7 +32,5 @@ def render_html(seminar: Seminar) -> str:
 
 
 def render_pdf(seminar: Seminar) -> bytes:
-    from weasyprint import HTML
-
-    document = HTML(string=render_html(seminar), url_fetcher=make_url_fetcher())
-    return document.write_pdf()
+    """The sheet through the one WeasyPrint setup (shared FontConfiguration)."""
+    return weasy.write_pdf(weasy.render(render_html(seminar), []))
