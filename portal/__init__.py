@@ -112,6 +112,9 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
     register_error_handlers(app)
     init_security(app)
+    from .formdata import init_formdata
+
+    init_formdata(app)
     _init_templates(app)
 
     from .cli import register_cli
