@@ -7,6 +7,7 @@ has an environment variable of the same name.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -65,6 +66,7 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # at most; a logout ends it at once
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _int("MAIL_PORT", 25)
@@ -81,6 +83,10 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Wrong credentials (login, password change, reset): per account and address, per address.
+    RATELIMIT_PER_ACCOUNT_ADDRESS = (os.environ.get("RATELIMIT_PER_ACCOUNT_ADDRESS")
+                                     or "5 per minute; 20 per hour")
+    RATELIMIT_PER_ADDRESS = os.environ.get("RATELIMIT_PER_ADDRESS") or "20 per minute; 200 per hour"
 
 
 class DevelopmentConfig(Config):

@@ -11,6 +11,10 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# Threaded workers: a slow client (an upload arriving at 1 byte/s) or a long document check
+# holds one thread, while the worker's other threads go on serving.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 # Behind a reverse proxy on the same machine: trust its X-Forwarded-* headers.

@@ -112,6 +112,9 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
     register_error_handlers(app)
     init_security(app)
+    from .formdata import init_formdata
+
+    init_formdata(app)
     _init_templates(app)
 
     from .cli import register_cli
@@ -139,11 +142,17 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        # "<id>:<session version>": a session or remember cookie from before a logout, a
+        # password change or reset, or a deactivation carries an older version and is refused.
         try:
-            user = db.session.get(User, int(user_id))
+            raw_id, _, raw_version = (user_id or "").partition(":")
+            user = db.session.get(User, int(raw_id))
+            version = int(raw_version)
         except (TypeError, ValueError):
             return None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or version != (user.session_version or 1):
+            return None
+        return user
 
 
 def _init_templates(app: Flask) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import clock
@@ -37,6 +37,11 @@ def _seminar():
               help="Only when no seminar exists yet; otherwise just list the demo accounts.")
 def load_plan(demo: bool, if_empty: bool):
     """Create the seminar of the plan of 07/05/2021 (idempotent)."""
+    if demo and current_app.config.get("PORTAL_ENV") == "production":
+        fail("dữ liệu mẫu (--demo) bị từ chối khi PORTAL_ENV=production: các tài khoản mẫu "
+             "dùng mật khẩu công khai. Hãy tạo tài khoản bằng 'flask users create'. / "
+             "Demo data (--demo) is refused with PORTAL_ENV=production: the demo accounts "
+             "have a published password. Create accounts with 'flask users create'.")
     if if_empty and seminars.find_seminar() is not None:
         seminar = seminars.current_seminar()
         click.echo(f"Seminar: {seminar.title}")
@@ -129,6 +134,17 @@ def create_user(email, name, office, unit, position, password):
         fail(str(error))
     role = "office" if user.is_office else ("presenter" if user.is_presenter else "member")
     click.echo(f"Created {user.email} ({user.full_name}, {role})")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_user(email: str):
+    """Deactivate an account: it cannot log in, and every session of it ends at once."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        fail(f"không có tài khoản {email} / no account {email}")
+    accounts.set_active(user, False)
+    click.echo(f"Deactivated {user.email}; its sessions have ended.")
 
 
 @users_cli.command("import")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -163,6 +164,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: kept in the session and the remember cookie
+        return f"{self.id}:{self.session_version or 1}"
+
+    def revoke_sessions(self) -> None:
+        """End every session and remember cookie of this account (the caller commits)."""
+        self.session_version = (self.session_version or 1) + 1
 
     @property
     def is_presenter(self) -> bool:
@@ -355,3 +363,14 @@ class ReminderSent(db.Model):
         UniqueConstraint("assignment_id", "deadline", "day",
                          name="uq_reminder_sent_assignment_deadline_day"),
     )
+
+
+class RateLimitCounter(db.Model):
+    """One fixed window of a rate limit (wrong passwords per account and address, per
+    address): kept in the database so that every worker process counts the same attempts."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time, seconds

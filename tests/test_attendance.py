@@ -518,7 +518,7 @@ def test_csv_export_reads_back_with_bom_and_vietnamese(app, client_as, people):
     _fill_for_exports(app, people)
     response = client_as("office").get("/office/attendees.csv")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     assert "attachment" in response.headers["Content-Disposition"]
     data = response.data
     assert data.startswith(b"\xef\xbb\xbf")
@@ -638,3 +638,35 @@ def test_cli_refusals(app, people):
     assert runner.invoke(args=["attendees", "add", EMAILS["member"]]).exit_code == 0
     again = runner.invoke(args=["attendees", "add", EMAILS["member"]])
     assert again.exit_code != 0 and "Error" in again.output
+
+
+HOSTILE_NAME = "Nguyễn Văn A;=cmd|' /C calc'!A0;"
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_csv_export_never_gives_a_spreadsheet_a_formula(app, client_as, people, separator):
+    with app.app_context():
+        user = db.session.get(User, people["member"])
+        user.full_name = HOSTILE_NAME
+        user.position = "@SUM(1+1)"
+        db.session.commit()
+    _fill_for_exports(app, people)
+    data = client_as("office").get("/office/attendees.csv").data.decode("utf-8-sig")
+    # a spreadsheet whose list separator is ";" (common with Vietnamese settings) or ","
+    for row in csv.reader(io.StringIO(data, newline=""), delimiter=separator):
+        for cell in row:
+            assert cell.lstrip()[:1] not in ("=", "+", "-", "@"), (separator, cell)
+    # read with the file's own separator, the name is one cell, kept readable
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    assert rows[1][1] == "Nguyễn Văn A;'=cmd|' /C calc'!A0;"
+    assert rows[1][2] == "'@SUM(1+1)"
+    assert all(line.startswith('"') for line in data.splitlines())  # every cell quoted
+
+
+def test_cli_csv_listing_is_neutralised_too(app, people):
+    with app.app_context():
+        db.session.get(User, people["member"]).full_name = "=HYPERLINK(\"http://x\")"
+        db.session.commit()
+    _fill_for_exports(app, people)
+    output = app.test_cli_runner().invoke(args=["attendees", "list", "--csv"]).output
+    assert "\"'=HYPERLINK(\"\"http://x\"\")\"" in output

@@ -430,7 +430,7 @@ def test_calendar_file(world):
     client = client_for(world, "attendee")
     response = client.get("/materials/seminar.ics")
     assert response.status_code == 200
-    assert response.mimetype == "text/calendar"
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"  # one charset
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in response.headers["Content-Disposition"]
     raw = response.data
@@ -482,3 +482,15 @@ def test_folding_counts_octets_not_characters():
     assert folded.replace("\r\n ", "") == line
     assert materials_service.ics_escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
 
+
+
+def test_office_only_pictures_and_files_are_never_cached(world):
+    client = client_for(world, "office")
+    with world.app_context():
+        booklet = booklet_service.latest(seminars.current_seminar())
+        booklet_id = booklet.id
+    for url in (f"/office/booklet/{booklet_id}/page-1.png", "/office/attendees.csv",
+                "/office/attendees.pdf", "/office/booklet"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "private, no-store", url

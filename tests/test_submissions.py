@@ -309,3 +309,20 @@ def test_seminar_deadline_change_applies(app, client_as):
     client = client_as("presenter")
     with clock.frozen(DEADLINE + timedelta(days=3)):
         assert upload(client, 2, pdf_bytes(1), "a.pdf").status_code == 302
+
+
+def test_a_file_name_that_is_not_utf8_gets_its_own_message(app, client_as):
+    client = client_as("presenter")
+    token = csrf_from(client.get("/papers/2").data)
+    body = (b'--x\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            + token.encode() + b'\r\n--x\r\nContent-Disposition: form-data; name="file"; '
+            b'filename="b\xe1o c\xe1o.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+            + pdf_bytes() + b"\r\n--x--\r\n")
+    with clock.frozen(BEFORE):
+        response = client.post("/papers/2", data=body,
+                               content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "UTF-8" in text and "đổi tên tệp" in text
+    assert "hết hạn" not in text  # not "the form has expired"
+    assert rows(app) == [] and stored_files(app) == []

@@ -177,7 +177,7 @@ def materials_calendar(seminar):
     text = service.calendar(seminar, links.absolute_url("attendee.materials"),
                               host=links.host())
     response = current_app.response_class(text.encode("utf-8"),
-                                          mimetype="text/calendar; charset=utf-8")
+                                          mimetype="text/calendar")
     response.headers["Content-Disposition"] = content_disposition(service.CALENDAR_NAME)
     response.add_etag()
     _private(response)

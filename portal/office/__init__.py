@@ -5,6 +5,14 @@ from ..access import is_office, require
 bp = Blueprint("office", __name__)
 require(bp, is_office)
 
+
+@bp.after_request
+def _never_cached(response):
+    """Office-only pages, pictures and files: never kept by a shared cache or on disk."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 from . import views  # noqa: E402,F401
 
 # isort: split

@@ -168,7 +168,7 @@ def _download(data: bytes, mimetype: str, name: str, attachment: bool):
 @bp.get("/attendees.csv")
 def attendees_csv():
     data = attendance.export_csv(seminars.current_seminar())
-    return _download(data, "text/csv; charset=utf-8", "danh-sach-dai-bieu.csv", True)
+    return _download(data, "text/csv", "danh-sach-dai-bieu.csv", True)
 
 
 @bp.get("/attendees.pdf")

@@ -268,6 +268,6 @@ def booklet_preview(booklet_id: int, page: int):
         abort(404)
     from flask import send_file
 
-    response = send_file(path, mimetype="image/png", conditional=True, max_age=3600)
+    response = send_file(path, mimetype="image/png", conditional=True, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

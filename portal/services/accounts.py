@@ -181,5 +181,21 @@ def change_password(user: User, current: str, new: str) -> None:
         raise InvalidInput(_l("The password must have at least %(n)d characters."),
                            n=MIN_PASSWORD)
     user.set_password(new)
+    user.revoke_sessions()  # every other session and remember cookie ends here
     audit.record("user.change_password", user, target=user.email)
+    db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere (logout ends every session, not only this browser's)."""
+    user.revoke_sessions()
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
+    """Deactivate (or reactivate) an account; deactivation ends its sessions at once."""
+    user.active = active
+    if not active:
+        user.revoke_sessions()
+    audit.record("user.activate" if active else "user.deactivate", actor, target=user.email)
     db.session.commit()

@@ -24,6 +24,7 @@ import csv
 import importlib
 import io
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -210,23 +211,33 @@ def listing(seminar: Seminar) -> list[dict]:
 def listing_csv(seminar: Seminar) -> str:
     """``listing`` as CSV text (no BOM), header row first."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LISTING_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=LISTING_FIELDS, lineterminator="\n",
+                            quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for row in listing(seminar):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else _cell(v) if isinstance(v, str) else v
+                         for k, v in row.items()})
     return buffer.getvalue()
 
 
+# A formula character at the start of a cell, or right after a ";" or "," (where a spreadsheet
+# that splits on the other list separator would start a cell).
+_FORMULA_START = re.compile(r"(^|[;,])(\s*)([=+\-@\t\r])")
+
+
 def _cell(value: str) -> str:
-    """A text cell that Excel will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """A text cell that a spreadsheet will not run as a formula, whichever list separator it
+    uses (Vietnamese settings often use ``;``): every formula character that could start a
+    cell gets a ``'`` before it. The writers also quote every cell (``csv.QUOTE_ALL``), so a
+    ``;``, ``,``, quote or line break stays inside its cell."""
+    return _FORMULA_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
 
 
 def export_csv(seminar: Seminar) -> bytes:
     """The Office's export: UTF-8 with a BOM (so Excel shows Vietnamese), CRLF line ends,
     column names in the reader's language, times in Vietnam time."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow([
         _("No."), _("Full name"), _("Position"), _("Unit"), _("Email"), _("Status"),
         _("Place on the waiting list"), _("Registered at (Vietnam time)"),
