@@ -27,6 +27,16 @@ def is_office(user) -> bool:
     return bool(getattr(user, "is_office", False))
 
 
+def is_presenter(user) -> bool:
+    """The one presenter rule: a member of a unit that owns a paper (``User.is_presenter``)."""
+    return bool(getattr(user, "is_presenter", False))
+
+
+def may_use_papers(user) -> bool:
+    """"My papers" (the presenter pages): presenters, and the Office."""
+    return is_office(user) or is_presenter(user)
+
+
 def can_get_materials(user, seminar) -> bool:
     """The one rule for the seminar's files (papers, booklet, ZIP, calendar).
 

@@ -143,7 +143,11 @@ def deactivate_user(email: str):
     user = accounts.find_by_email(email)
     if user is None:
         fail(f"không có tài khoản {email} / no account {email}")
-    accounts.set_active(user, False)
+    try:
+        accounts.set_active(user, False)
+    except PortalError as error:
+        db.session.rollback()
+        fail(str(error))
     click.echo(f"Deactivated {user.email}; its sessions have ended.")
 
 

@@ -340,6 +340,10 @@ class MailLog(db.Model):
     status: Mapped[str] = mapped_column(String(16))  # "sent" or "failed"
     transport: Mapped[str] = mapped_column(String(8), default="smtp")  # "smtp" or "log"
     error: Mapped[str] = mapped_column(Text, default="")
+    # The mail as it was sent (or tried): read at /office/mail, sent again unchanged.
+    body: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8), default="vi")
 
     user: Mapped[User | None] = relationship()
 

@@ -28,6 +28,11 @@ FILES = {"anonymous": LOGIN, "member": FORBIDDEN, "presenter": OK, "waitlisted":
 OWN_PAPER = {"anonymous": LOGIN, "member": FORBIDDEN, "presenter": OK,
              "waitlisted": FORBIDDEN, "attendee": FORBIDDEN, "office": OK}
 
+# An action that asks first: GET shows the question, or goes back when there is nothing to do.
+OFFICE_OR_BACK = {**OFFICE, "office": 302}
+# A forged reset link: the same refusal page for everyone.
+BAD_LINK = {role: 400 for role in ROLES}
+
 # endpoint -> (URL to try, GET expectations or None when GET is not served,
 #              POST expectations or None when POST is not served)
 ANON_ONLY_LOGIN = {"anonymous": OK, **{role: 302 for role in ROLES[1:]}}
@@ -39,11 +44,12 @@ RULES = {
     "auth.login": ("/login", ANON_ONLY_LOGIN, EVERYONE),
     "auth.logout": ("/logout", None, EVERYONE),
     "auth.change_password": ("/account/password", MEMBERS, MEMBERS),
-    "presenter.papers": ("/papers", MEMBERS, None),
+    "presenter.papers": ("/papers", OWN_PAPER, None),
     "presenter.paper": ("/papers/2", OWN_PAPER, OWN_PAPER),
     "presenter.download_revision": ("/papers/2/revisions/1/download", OWN_PAPER, None),
     "attendee.register": ("/register", MEMBERS, None),
     "attendee.register_post": ("/register", None, MEMBERS),
+    # GET asks first (a confirmation page, or back to /register when not on the list).
     "attendee.cancel": ("/register/cancel", None, MEMBERS),
     "attendee.materials": ("/materials", MEMBERS, None),
     "attendee.materials_download": ("/materials/2/download", FILES, None),
@@ -56,14 +62,14 @@ RULES = {
     "office.settings": ("/office/seminar", OFFICE, OFFICE),
     "office.paper": ("/office/papers/2", OFFICE, OFFICE),
     "office.extend": ("/office/papers/2/extend", None, OFFICE),
-    "office.clear_extension": ("/office/papers/2/extend/clear", None, OFFICE),
+    "office.clear_extension": ("/office/papers/2/extend/clear", OFFICE_OR_BACK, OFFICE),
     "office.receive": ("/office/papers/2/revisions/1/receive", None, OFFICE),
     "office.audit_log": ("/office/audit", OFFICE, None),
     "office.attendees": ("/office/attendees", OFFICE, None),
     "office.attendees_csv": ("/office/attendees.csv", OFFICE, None),
     "office.attendees_pdf": ("/office/attendees.pdf", OFFICE, None),
     "office.attendees_add": ("/office/attendees/add", None, OFFICE),
-    "office.attendees_remove": ("/office/attendees/999/remove", None, OFFICE),
+    "office.attendees_remove": ("/office/attendees/1/remove", OFFICE, OFFICE),
     "office.attendees_promote": ("/office/attendees/999/promote", None, OFFICE),
     "office.attendees_to_waitlist": ("/office/attendees/999/waitlist", None, OFFICE),
     "office.attendees_self_registration": ("/office/attendees/self-registration", None,
@@ -76,6 +82,19 @@ RULES = {
     "office.build_booklet_edition": ("/office/booklet/1/edition", None, OFFICE),
     "office.booklet_edition_file": ("/office/booklet/1/print-a4.pdf", OFFICE, None),
     "office.mail_log": ("/office/mail", OFFICE, None),
+    "office.mail_resend": ("/office/mail/999/resend", None, OFFICE),
+    "office.remind": ("/office/remind", OFFICE, OFFICE),
+    "office.papers_zip": ("/office/papers.zip", OFFICE, None),
+    "office.people_list": ("/office/people", OFFICE, None),
+    "office.people_create": ("/office/people/create", None, OFFICE),
+    "office.people_import": ("/office/people/import", None, OFFICE),
+    "office.people_import_commit": ("/office/people/import/commit", None, OFFICE),
+    "office.people_edit": ("/office/people/3", OFFICE, OFFICE),
+    "office.people_deactivate": ("/office/people/3/deactivate", OFFICE, OFFICE),
+    "office.people_reactivate": ("/office/people/3/reactivate", None, OFFICE),
+    "office.people_reset": ("/office/people/3/reset", OFFICE, OFFICE),
+    "auth.forgot_password": ("/forgot", EVERYONE, EVERYONE),
+    "auth.reset_password": ("/reset/not-a-token", BAD_LINK, BAD_LINK),
 }
 
 

@@ -347,11 +347,11 @@ def test_register_and_cancel_through_the_page(app, client_as):
     assert again.status_code == 409
     assert 'id="register-error"' in _text(again)
 
-    response = post_form(client, "/register/cancel", page_url="/register")
+    response = post_form(client, "/register/cancel", {"confirm": "1"}, page_url="/register")
     assert response.status_code == 302
     text = _text(client.get("/register"))
     assert 'data-status="none"' in text and _seats(text) == (20, 20)
-    missing = post_form(client, "/register/cancel", page_url="/register")
+    missing = post_form(client, "/register/cancel", {"confirm": "1"}, page_url="/register")
     assert missing.status_code == 404 and 'id="register-error"' in _text(missing)
 
 
@@ -374,7 +374,8 @@ def test_waiting_list_place_and_promotion_notice(app, client_as, people):
     assert 'data-status="waitlisted" data-place="1"' in page
     assert 'id="waitlist-place"' in page
 
-    assert post_form(first, "/register/cancel", page_url="/register").status_code == 302
+    assert post_form(first, "/register/cancel", {"confirm": "1"},
+                     page_url="/register").status_code == 302
     page = _text(second.get("/register"))
     assert 'data-status="confirmed"' in page
     assert 'id="promotion-notice"' in page
@@ -471,9 +472,9 @@ def test_office_manages_the_list(app, client_as, people):
         in page
     assert "Phạm Thành Viên" in page and "Phó Giám đốc Sở" in page
 
-    def act(email: str, action: str):
+    def act(email: str, action: str, data: dict | None = None):
         url = f"/office/attendees/{_row_id(app, email)}/{action}"
-        return post_form(office, url, page_url="/office/attendees")
+        return post_form(office, url, data, page_url="/office/attendees")
 
     full = act(EMAILS["presenter"], "promote")
     assert full.status_code == 409 and 'id="attendees-error"' in _text(full)
@@ -483,10 +484,18 @@ def test_office_manages_the_list(app, client_as, people):
     assert f'<tr data-email="{EMAILS["presenter"]}" data-status="confirmed">' in page
     assert f'<tr data-email="{EMAILS["member"]}" data-status="waitlisted" data-place="1">' in page
 
-    assert act(EMAILS["presenter"], "remove").status_code == 302
+    # "Xóa" asks first, naming who moves up; nothing changes until it is confirmed.
+    asked = act(EMAILS["presenter"], "remove")
+    assert asked.status_code == 200
+    assert ("Xóa Trần Văn Trình Bày: người đầu danh sách chờ, Phạm Thành Viên, sẽ được xác "
+            "nhận và nhận thư.") in _text(asked)
+    assert 'name="confirm" value="1"' in _text(asked)
+    page = _text(office.get("/office/attendees"))
+    assert f'<tr data-email="{EMAILS["presenter"]}" data-status="confirmed">' in page
+    assert act(EMAILS["presenter"], "remove", {"confirm": "1"}).status_code == 302
     page = _text(office.get("/office/attendees"))
     assert f'<tr data-email="{EMAILS["member"]}" data-status="confirmed">' in page
-    assert post_form(office, "/office/attendees/999999/remove",
+    assert post_form(office, "/office/attendees/999999/remove", {"confirm": "1"},
                      page_url="/office/attendees").status_code == 404
 
 

@@ -61,7 +61,9 @@ class Member:
         self.token = csrf_from(self.http.get(self.portal.url + "/register", timeout=60).text)
 
     def post(self, path: str) -> int:
-        response = self.http.post(self.portal.url + path, data={"csrf_token": self.token},
+        # "confirm": the web asks before a cancellation; these posts are the confirmed ones.
+        response = self.http.post(self.portal.url + path,
+                                  data={"csrf_token": self.token, "confirm": "1"},
                                   allow_redirects=False, timeout=120)
         return response.status_code
 

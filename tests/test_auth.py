@@ -62,7 +62,7 @@ def test_office_matrix(client_as, kind, expected):
             assert response.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("kind, expected", [(None, 302), ("member", 200), ("presenter", 200),
+@pytest.mark.parametrize("kind, expected", [(None, 302), ("member", 403), ("presenter", 200),
                                             ("office", 200)])
 def test_papers_needs_login(client_as, kind, expected):
     assert client_as(kind).get("/papers").status_code == expected

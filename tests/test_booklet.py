@@ -150,6 +150,7 @@ def test_office_booklet_page_builds_and_shows_progress(app, client_as, people):
     assert refused.status_code == 409
     assert "3. Phòng Kế hoạch - Tài chính" in refused.get_data(as_text=True)
     built = office.post("/office/booklet/build", data={"csrf_token": csrf_from(page.data),
+                                                       "confirm": "1",
                                                        "kind": "draft"})
     assert built.status_code == 302
     deadline = time.monotonic() + 60

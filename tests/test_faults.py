@@ -651,7 +651,8 @@ def test_crashed_build_keeps_the_previous_booklet_served(app, client_as, people,
     office = client_as("office")
     page = office.get("/office/booklet")
     answer = office.post("/office/booklet/build",
-                         data={"csrf_token": csrf_from(page.data), "kind": "final"})
+                         data={"csrf_token": csrf_from(page.data), "kind": "final",
+                               "confirm": "1"})
     assert answer.status_code == 302
     progress = office.get("/office/booklet/progress").json
     assert progress["state"] == "failed"

@@ -350,7 +350,8 @@ def test_promotion_mail(app, people, smtp):
     client = app.test_client()
     login(client, "first@example.org")
     token = csrf_from(client.get("/register").data)
-    assert client.post("/register/cancel", data={"csrf_token": token}).status_code == 302
+    assert client.post("/register/cancel",
+                       data={"csrf_token": token, "confirm": "1"}).status_code == 302
     messages = smtp.to("second@example.org")
     assert len(smtp.messages) == 1 and len(messages) == 1
     message = messages[0]
@@ -442,7 +443,8 @@ def test_a_mail_server_that_is_down_never_fails_the_upload(app, people, smtp):
     token = csrf_from(waiting.get("/register").data)
     assert waiting.post("/register", data={"csrf_token": token}).status_code == 302
     token = csrf_from(member.get("/register").data)
-    assert member.post("/register/cancel", data={"csrf_token": token}).status_code == 302
+    assert member.post("/register/cancel",
+                       data={"csrf_token": token, "confirm": "1"}).status_code == 302
     with app.app_context():
         person = db.session.scalar(select(User).where(User.email == "w@example.org"))
         assert person.is_attendee_of(seminars.current_seminar())

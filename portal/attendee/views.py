@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
+from .. import confirm
 from ..services import attendance, seminars
 from ..services.errors import PortalError
 from . import bp
@@ -47,6 +49,7 @@ def _render(seminar, status: int = 200, error: str | None = None):
         error=error,
         register_form=RegisterForm(),
         cancel_form=CancelForm(),
+        cancel_question=cancel_question(seminar, registration) if registration else "",
         labels=attendance.STATUS_LABELS,
     ), status
 
@@ -74,9 +77,41 @@ def register_post():
     return redirect(url_for(".register"))
 
 
-@bp.post("/register/cancel")
+def cancel_question(seminar, registration) -> str:
+    """What "Cancel my registration" will do, in numbers, before it is done."""
+    if registration is None:
+        return _("You are not on the list.")
+    if registration.status == attendance.WAITLISTED:
+        return _("Leave the waiting list? You give up place %(n)d; if you register again you "
+                 "join at the end.", n=attendance.waitlist_position(registration) or 0)
+    promoted = attendance.withdrawal_preview(registration)
+    waiting = attendance.waiting_count(seminar)
+    if promoted:
+        return ngettext(
+            "Cancel your registration? Your seat goes at once to the first in line "
+            "(%(num)d person is waiting), who is confirmed and gets a mail. You get a seat "
+            "again only if one is free.",
+            "Cancel your registration? Your seat goes at once to the first in line "
+            "(%(num)d people are waiting), who is confirmed and gets a mail. You get a seat "
+            "again only if one is free.", waiting)
+    return _("Cancel your registration? Your seat becomes free (%(free)d of %(total)d seats "
+             "will be free); you get it back only if it is still free when you register again.",
+             free=seminar.seats_left + 1, total=seminar.capacity)
+
+
+@bp.route("/register/cancel", methods=["GET", "POST"])
 def cancel():
     seminar = seminars.current_seminar()
+    registration = current_user.registration_for(seminar)
+    if not confirm.confirmed():
+        if registration is None:
+            return redirect(url_for(".register"))
+        waiting = registration.status == attendance.WAITLISTED
+        return confirm.ask(_("Leave the waiting list") if waiting else
+                           _("Cancel my registration"),
+                           cancel_question(seminar, registration), url_for(".cancel"),
+                           _("Leave the waiting list") if waiting else
+                           _("Cancel my registration"), url_for(".register"))
     form = CancelForm()
     if not form.validate_on_submit():
         return _render(seminar, 400, _("The form was not complete. Please try again."))

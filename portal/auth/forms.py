@@ -25,3 +25,20 @@ class ChangePasswordForm(PortalForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotForm(PortalForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                        render_kw={"autocomplete": "username", "inputmode": "email"})
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetForm(PortalForm):
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set the new password"))

@@ -20,3 +20,9 @@ from . import attendees  # noqa: E402,F401  (the attendee list)
 
 # isort: split
 from . import mail_views  # noqa: E402,F401  (the mail log)
+
+# isort: split
+from . import chasing  # noqa: E402,F401  (reminders, the papers ZIP, resending mail)
+
+# isort: split
+from . import people  # noqa: E402,F401  (accounts)

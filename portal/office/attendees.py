@@ -12,6 +12,7 @@ from flask_login import current_user
 from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.validators import AnyOf, DataRequired
 
+from .. import confirm
 from ..extensions import db
 from ..forms import PortalForm
 from ..models import User
@@ -61,6 +62,7 @@ def _render(seminar, status: int = 200, error: str | None = None, add_form=None)
         open_form=SelfRegistrationForm(),
         labels=attendance.STATUS_LABELS,
         error=error,
+        remove_question=remove_question,
     ), status
 
 
@@ -114,8 +116,39 @@ def _promoted_message(promoted) -> str:
     return _("Confirmed from the waiting list: %(names)s.", names=names)
 
 
-@bp.post("/attendees/<int:registration_id>/remove")
+def remove_question(registration) -> str:
+    """What "Remove" will do, in names and numbers, before it is done."""
+    name = registration.user.full_name
+    if registration.status == attendance.WAITLISTED:
+        return _("Remove %(name)s from the waiting list (place %(n)d)? The people after them "
+                 "move up one place.", name=name,
+                 n=attendance.waitlist_position(registration) or 0)
+    promoted = attendance.withdrawal_preview(registration)
+    if len(promoted) == 1:
+        return _("Remove %(name)s: the first on the waiting list, %(next)s, will be confirmed "
+                 "and get a mail.", name=name, next=promoted[0].user.full_name)
+    if promoted:
+        return _("Remove %(name)s: %(n)d people from the waiting list (%(names)s) will be "
+                 "confirmed and get a mail.", name=name, n=len(promoted),
+                 names=", ".join(r.user.full_name for r in promoted))
+    seminar = registration.seminar
+    return _("Remove %(name)s: their seat becomes free (%(free)d of %(total)d seats free); "
+             "nobody is waiting for it.", name=name, free=seminar.seats_left + 1,
+             total=seminar.capacity)
+
+
+@bp.route("/attendees/<int:registration_id>/remove", methods=["GET", "POST"])
 def attendees_remove(registration_id: int):
+    if not confirm.confirmed():
+        seminar = seminars.current_seminar()
+        try:
+            registration = attendance.get_registration(seminar, registration_id)
+        except NotFound:
+            abort(404)
+        return confirm.ask(_("Remove from the list"), remove_question(registration),
+                           url_for(".attendees_remove", registration_id=registration_id),
+                           _("Remove"), url_for(".attendees"))
+
     def action(registration):
         result = attendance.remove(registration, current_user)
         message = _("%(name)s was removed from the list.", name=result.name)

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, confirm
 from ..extensions import db
 from ..models import AuditEvent, Booklet
 from ..presenter.forms import UploadForm
 from ..presenter.views import handle_upload
 from ..services import audit, previews, seminars, submissions
 from ..services import booklet as booklet_service
+from ..services import people as people_service
 from ..services.errors import NotFound, PortalError
 from ..storage import get_storage
 from . import bp
@@ -40,7 +42,8 @@ def index():
     submitted = sum(1 for s in statuses.values() if s != submissions.STATUS_MISSING)
     return render_template("office/index.html", seminar=seminar, assignments=assignments,
                            statuses=statuses, submitted=submitted,
-                           labels=submissions.STATUS_LABELS)
+                           labels=submissions.STATUS_LABELS,
+                           contacts=people_service.contacts_by_unit())
 
 
 def _assignment(position: int):
@@ -76,6 +79,7 @@ def _render_paper(assignment, form, extension_form, status=200):
         assignment, form, status, template="office/paper.html",
         upload_anytime=True, form_action=url_for(".paper", position=assignment.position),
         extension_form=extension_form, action_form=ActionForm(),
+        clear_question=clear_extension_question(assignment),
     )
 
 
@@ -96,9 +100,29 @@ def extend(position: int):
     return _render_paper(assignment, UploadForm(), extension_form, 400)
 
 
-@bp.post("/papers/<int:position>/extend/clear")
+def clear_extension_question(assignment) -> str:
+    seminar = assignment.seminar
+    now = clock.now()
+    closes = now >= seminar.deadline
+    text = _("Remove the extension of paper %(n)d (%(unit)s)? Its deadline goes back from "
+             "%(ext)s to the seminar's deadline, %(deadline)s (Vietnam time).",
+             n=assignment.position, unit=assignment.unit.name,
+             ext=clock.format_datetime(assignment.effective_deadline),
+             deadline=clock.format_datetime(seminar.deadline))
+    if closes:
+        text += " " + _("That deadline has passed: the unit can no longer upload.")
+    return text
+
+
+@bp.route("/papers/<int:position>/extend/clear", methods=["GET", "POST"])
 def clear_extension(position: int):
     assignment = _assignment(position)
+    if not confirm.confirmed():
+        if assignment.deadline_extension is None:
+            return redirect(url_for(".paper", position=position))
+        return confirm.ask(_("Remove the extension"), clear_extension_question(assignment),
+                           url_for(".clear_extension", position=position),
+                           _("Remove the extension"), url_for(".paper", position=position))
     if ActionForm().validate_on_submit():
         submissions.clear_extension(assignment, current_user)
         flash(_("The extension was removed; the seminar's deadline applies again."), "success")
@@ -177,10 +201,25 @@ def booklet():
         latest_build=latest_build, progress=booklet_service.read_progress(),
         action_form=ActionForm(), previews=previews.available(),
         contents=booklet_service.contents_of(latest_build) if latest_build else [],
+        final_question=final_question(seminar),
         front_pages=booklet_service.front_pages_of(latest_build) if latest_build else 0,
         latest_final=booklet_service.latest(seminar),
         editions_of=booklet_service.editions_of, edition_labels=booklet_service.EDITION_LABELS,
     )
+
+
+def final_question(seminar) -> str:
+    """What "Build the final booklet" will do, in numbers, before it is done."""
+    from ..services import attendance
+
+    people = len(attendance.confirmed(seminar))
+    missing = booklet_service.missing_papers(seminar)
+    if missing:
+        return _("The final booklet needs all papers; %(n)d are missing.", n=len(missing))
+    return ngettext("Build the final booklet? It replaces the published one, and %(num)d "
+                    "confirmed attendee gets a mail with the link.",
+                    "Build the final booklet? It replaces the published one, and %(num)d "
+                    "confirmed attendees get a mail with the link.", people)
 
 
 @bp.post("/booklet/build")
@@ -189,6 +228,10 @@ def build_booklet():
     if not ActionForm().validate_on_submit():
         abort(400)
     draft = request.form.get("kind") != "final"
+    if not draft and not confirm.confirmed() and not booklet_service.missing_papers(seminar):
+        return confirm.ask(_("Build the final booklet"), final_question(seminar),
+                           url_for(".build_booklet"), _("Build the final booklet"),
+                           url_for(".booklet"), hidden={"kind": "final"})
     if not draft:
         missing = booklet_service.missing_papers(seminar)
         if missing:

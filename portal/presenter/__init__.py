@@ -1,8 +1,8 @@
 from flask import Blueprint
 
-from ..access import require
+from ..access import may_use_papers, require
 
 bp = Blueprint("presenter", __name__)
-require(bp)  # any logged-in member; each paper's page checks its unit
+require(bp, may_use_papers)  # presenters and the Office; each paper's page checks its unit
 
 from . import views  # noqa: E402,F401

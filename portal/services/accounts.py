@@ -98,6 +98,7 @@ def _build(spec: NewUser) -> tuple[User, str, bool]:
         active=True,
     )
     user.set_password(password)
+    user.must_change_password = generated
     return user, password, generated
 
 
@@ -114,10 +115,27 @@ _TRUE = {"1", "true", "yes", "y", "x", "có", "co"}
 _FALSE = {"", "0", "false", "no", "n", "không", "khong"}
 
 
-def import_users(text: str, actor: User | None = None) -> list[tuple[User, str | None]]:
+@dataclass
+class ImportedRow:
+    """One account of an import, as plain values (kept after a dry run's rollback)."""
+
+    line: int
+    email: str
+    name: str
+    position: str
+    unit: str
+    office: bool
+    generated_password: str | None
+
+
+def import_users(text: str, actor: User | None = None, dry_run: bool = False
+                 ) -> list[tuple[User, str | None]] | list[ImportedRow]:
     """Import a UTF-8 CSV with header ``email,name`` and optional ``password,position,unit,
     office``. All or nothing: a bad row raises InvalidInput naming its line, and nothing is
-    stored. Returns (user, generated password or None) per row."""
+    stored. Returns (user, generated password or None) per row.
+
+    ``dry_run``: the same checks, every row built and flushed, then rolled back: returns what
+    would be imported as ``ImportedRow`` values (the preview shown before "Import")."""
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -132,6 +150,7 @@ def import_users(text: str, actor: User | None = None) -> list[tuple[User, str |
                               "password, position, unit, office."), names=", ".join(unknown))
     reader.fieldnames = fields
     results: list[tuple[User, str | None]] = []
+    lines: list[int] = []
     seen: set[str] = set()
     try:
         for row in reader:
@@ -163,9 +182,17 @@ def import_users(text: str, actor: User | None = None) -> list[tuple[User, str |
             seen.add(user.email)
             db.session.add(user)
             results.append((user, password if generated else None))
+            lines.append(line)
         if not results:
             raise InvalidInput(_l("The CSV holds no accounts."))
         db.session.flush()
+        if dry_run:
+            rows = [ImportedRow(line=line, email=user.email, name=user.full_name,
+                                position=user.position, unit=user.unit.name if user.unit else "",
+                                office=user.is_office, generated_password=password)
+                    for line, (user, password) in zip(lines, results, strict=True)]
+            db.session.rollback()
+            return rows
         audit.record("user.import", actor, count=len(results))
         db.session.commit()
     except BaseException:
@@ -174,14 +201,55 @@ def import_users(text: str, actor: User | None = None) -> list[tuple[User, str |
     return results
 
 
+MAX_XLSX_ROWS = 5000
+
+
+def xlsx_to_csv(data: bytes) -> str:
+    """The first sheet of an Excel workbook (.xlsx) as CSV text, row for row (so the line
+    numbers of ``import_users`` are the sheet's row numbers)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise InvalidInput(_l("This file is not an Excel workbook (.xlsx) that can be read. "
+                              "Save it again as .xlsx or as CSV (UTF-8).")) from None
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise InvalidInput(_l("The workbook has no sheet."))
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_XLSX_ROWS:
+                raise InvalidInput(_l("The sheet has more than %(n)d rows."), n=MAX_XLSX_ROWS)
+            cells = ["" if value is None else _cell_text(value) for value in row]
+            while cells and cells[-1] == "":
+                cells.pop()
+            writer.writerow(cells)
+        return out.getvalue()
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
         raise InvalidInput(_l("The current password is not right."))
     if len(new or "") < MIN_PASSWORD:
         raise InvalidInput(_l("The password must have at least %(n)d characters."),
                            n=MIN_PASSWORD)
-    user.set_password(new)
-    user.revoke_sessions()  # every other session and remember cookie ends here
+    set_password(user, new)  # every other session and remember cookie ends here
     audit.record("user.change_password", user, target=user.email)
     db.session.commit()
 
@@ -192,10 +260,32 @@ def end_sessions(user: User) -> None:
     db.session.commit()
 
 
-def set_active(user: User, active: bool, actor: User | None = None) -> None:
-    """Deactivate (or reactivate) an account; deactivation ends its sessions at once."""
+def set_password(user: User, password: str, must_change: bool = False) -> None:
+    """Every password set or reset goes through here: the old sessions and remember cookies
+    of the account stop working (``session_version``)."""
+    user.set_password(password)
+    user.must_change_password = must_change
+    user.revoke_sessions()
+
+
+def active_offices_besides(excluding: User) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.is_office.is_(True), User.active.is_(True), User.id != excluding.id)) or 0
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> User:
+    """Deactivate (or reactivate) an account; deactivation ends its sessions at once. Nobody
+    deactivates their own account, and the last active Office account stays."""
+    if not active and actor is not None and actor.id == user.id:
+        raise InvalidInput(_l("You cannot deactivate your own account."))
+    if not active and user.is_office and active_offices_besides(user) == 0:
+        raise InvalidInput(_l("%(name)s is the only active Office account; it cannot be "
+                              "deactivated."), name=user.full_name)
+    if user.active == active:
+        return user
     user.active = active
     if not active:
         user.revoke_sessions()
     audit.record("user.activate" if active else "user.deactivate", actor, target=user.email)
     db.session.commit()
+    return user

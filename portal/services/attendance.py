@@ -512,3 +512,15 @@ def pending_promotion_notice(user: User) -> Registration | None:
             Registration.status == CONFIRMED,
         ).limit(1)
     )
+
+
+def withdrawal_preview(registration: Registration) -> list[Registration]:
+    """Who would be confirmed from the waiting list if ``registration`` left the list now
+    (said before a cancellation or a removal is confirmed); changes nothing."""
+    if registration.status != CONFIRMED:
+        return []
+    seminar = registration.seminar
+    free = seminar.capacity - (seminar.confirmed_count() - 1)
+    if free <= 0:
+        return []
+    return list(db.session.scalars(_waiting_query(seminar).limit(free)))

@@ -22,6 +22,8 @@ from email.utils import format_datetime, make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -209,7 +211,8 @@ def _record(results: list[tuple[Mail, str, str, str]]) -> list[MailLog]:
     now = clock.now()
     rows = [
         MailLog(at=now, kind=mail.kind, recipient=mail.to[:254], user_id=mail.user_id,
-                subject=mail.subject[:500], status=status, transport=transport, error=error)
+                subject=mail.subject[:500], status=status, transport=transport, error=error,
+                body=mail.text, html=mail.html, lang=mail.lang)
         for mail, status, transport, error in results
     ]
     try:
@@ -228,6 +231,33 @@ def recent(limit: int = 200) -> list[MailLog]:
     return list(db.session.scalars(
         select(MailLog).options(selectinload(MailLog.user))
         .order_by(MailLog.at.desc(), MailLog.id.desc()).limit(limit)))
+
+
+def resend(row: MailLog) -> MailLog:
+    """Send a failed mail again, unchanged (same subject, text and HTML), as a new row of the
+    log; the failed row stays as it was. Only failed mail with a stored body is sent again."""
+    from .errors import InvalidInput
+
+    if row.status != FAILED:
+        raise InvalidInput(_l("This mail was sent already; only a failed mail is sent again."))
+    if not row.body:
+        raise InvalidInput(_l("This mail was recorded before the portal kept mail bodies; it "
+                              "cannot be sent again."))
+    name = row.user.full_name if row.user is not None else ""
+    mail = Mail(to=row.recipient, name=name, subject=row.subject, text=row.body,
+                html=row.html or "", kind=row.kind, user_id=row.user_id, lang=row.lang or "vi")
+    if not mail.html:
+        mail.html = "<pre>" + escape(mail.text) + "</pre>"
+    return send(mail)
+
+
+def get(mail_id: int) -> MailLog:
+    from .errors import NotFound
+
+    row = db.session.get(MailLog, mail_id)
+    if row is None:
+        raise NotFound(_l("There is no such mail."))
+    return row
 
 
 def transport_summary() -> dict:

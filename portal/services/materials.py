@@ -115,9 +115,10 @@ class ZipPlan:
         return not self.entries
 
 
-def zip_plan(seminar: Seminar, storage: Storage) -> ZipPlan:
+def zip_plan(seminar: Seminar, storage: Storage, include_booklet: bool = True) -> ZipPlan:
     """The current file of every paper, numbered by position ("02 - Tham luận ….docx"), and
-    the newest final booklet. Files missing from the folder are left out (and logged)."""
+    (``include_booklet``) the newest final booklet. Files missing from the folder are left out
+    (and logged)."""
     entries: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     instants: list[datetime] = []
@@ -133,7 +134,7 @@ def zip_plan(seminar: Seminar, storage: Storage) -> ZipPlan:
         entries.append((revision.stored_path, name))
         digest.update(f"{name}\0{revision.sha256}\n".encode())
         instants.append(revision.uploaded_at)
-    booklet = published_booklet(seminar)
+    booklet = published_booklet(seminar) if include_booklet else None
     if booklet is not None:
         if storage.exists(booklet.stored_path):
             name = booklet_name(seminar, booklet)

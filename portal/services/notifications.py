@@ -142,21 +142,9 @@ def remind(seminar: Seminar, days: int | None = None) -> list[ReminderOutcome]:
         outcome = ReminderOutcome(position=assignment.position, unit=assignment.unit.name,
                                   deadline=deadline, status="skipped")
         outcomes.append(outcome)
-        if assignment.current_submission is not None:
-            outcome.reason = SKIP_SUBMITTED
-            continue
-        if now >= deadline:
-            outcome.reason = SKIP_DEADLINE_PASSED
-            continue
-        if days is not None and deadline - now > timedelta(days=days):
-            outcome.reason = SKIP_TOO_EARLY
-            continue
-        if _reminded(assignment, deadline, today):
-            outcome.reason = SKIP_ALREADY
-            continue
-        members = _active_members(assignment.unit_id)
-        if not members:
-            outcome.reason = SKIP_NO_MEMBERS
+        reason, members = _decide(assignment, now, today, days)
+        if reason:
+            outcome.reason = reason
             continue
         claim = ReminderSent(assignment_id=assignment.id, deadline=deadline, day=today,
                              sent_at=now, recipients=0)
@@ -185,6 +173,62 @@ def remind(seminar: Seminar, days: int | None = None) -> list[ReminderOutcome]:
                          deadline=clock.isoformat_local(deadline), to=outcome.recipients)
         db.session.commit()
     return outcomes
+
+
+def _decide(assignment: Assignment, now: datetime, today, days: int | None
+            ) -> tuple[str, list[User]]:
+    """The one rule of reminders: ("", members to mail) or (the reason to skip, [])."""
+    deadline = assignment.effective_deadline
+    if assignment.current_submission is not None:
+        return SKIP_SUBMITTED, []
+    if now >= deadline:
+        return SKIP_DEADLINE_PASSED, []
+    if days is not None and deadline - now > timedelta(days=days):
+        return SKIP_TOO_EARLY, []
+    if _reminded(assignment, deadline, today):
+        return SKIP_ALREADY, []
+    members = _active_members(assignment.unit_id)
+    if not members:
+        return SKIP_NO_MEMBERS, []
+    return "", members
+
+
+@dataclass
+class PlannedReminder:
+    """What ``remind`` would do for one paper, for the Office to read before sending."""
+
+    position: int
+    unit: str
+    title: str
+    deadline: datetime
+    reason: str  # "" when a reminder would go out
+    recipients: list[User] = field(default_factory=list)
+    subject: str = ""
+
+    @property
+    def will_send(self) -> bool:
+        return not self.reason
+
+
+def remind_plan(seminar: Seminar, days: int | None = None) -> list[PlannedReminder]:
+    """Who ``remind`` would mail now, and why the others are skipped; sends nothing."""
+    from .mail import render
+
+    now = clock.now()
+    today = clock.local(now).date()
+    plan: list[PlannedReminder] = []
+    for assignment in assignments_with_revisions(seminar):
+        deadline = assignment.effective_deadline
+        reason, members = _decide(assignment, now, today, days)
+        item = PlannedReminder(position=assignment.position, unit=assignment.unit.name,
+                               title=assignment.title, deadline=deadline, reason=reason,
+                               recipients=members)
+        if members:
+            item.subject, _text, _html = render(
+                "reminder", "vi", user=members[0],
+                **_reminder_context(assignment, deadline, now))
+        plan.append(item)
+    return plan
 
 
 def _reminded(assignment: Assignment, deadline: datetime, day) -> bool:

@@ -59,6 +59,12 @@ def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, pa
         cancel_form = page.locator("form[action$='/register/cancel']")
         assert cancel_form.count() == 1
         cancel_form.get_by_role("button").click()
+        # It asks first, in a native dialog that says the seat goes to the next in line.
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "1" in page.locator("#confirm-dialog-text").inner_text()
+        with page.expect_navigation():
+            page.locator("#confirm-dialog-ok").click()
         page.wait_for_url("**/register")
         assert page.locator("#my-registration").get_attribute("data-status") == "none"
         screenshot(page, "register-a-cancelled")
