@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from ..safe_url import safe_next
+from ..services import programme
 from ..services.seminars import find_seminar
 from . import bp
 
@@ -13,7 +14,8 @@ from . import bp
 @bp.get("/")
 def index():
     seminar = find_seminar()
-    return render_template("public/index.html", seminar=seminar)
+    return render_template("public/index.html", seminar=seminar,
+                           agenda_items=programme.programme(seminar) if seminar else [])
 
 
 @bp.post("/language")
