@@ -34,9 +34,9 @@ run: install translations
 	$(BIN)/flask db upgrade
 	@$(BIN)/flask seminar load-plan --demo --if-empty
 	@echo ""
-	@echo "The portal: http://$(HOST):$(PORT)/   (stop with Ctrl+C)"
+	@echo "The portal: http://$(HOST):$(PORT)/   (stop with Ctrl+C; links in mail and .ics use $${PORTAL_BASE_URL:-http://$(HOST):$(PORT)})"
 	@echo ""
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Install what the tests need and run them all (SQLite, and PostgreSQL where it is installed).
 test: install-dev translations

@@ -8,8 +8,15 @@
     return document.querySelector('[aria-invalid="true"]');
   }
 
-  var invalid = firstInvalid();
-  if (invalid && typeof invalid.focus === "function") { invalid.focus(); }
+  function focusFirstInvalid() {
+    var invalid = firstInvalid();
+    if (invalid && typeof invalid.focus === "function" && document.activeElement !== invalid) {
+      invalid.focus();
+    }
+  }
+  focusFirstInvalid();
+  // Going to the form's #anchor after the page loads may take the focus away: give it back.
+  window.addEventListener("load", function () { window.setTimeout(focusFirstInvalid, 0); });
 
   function showError(input, text) {
     var id = input.id + "-error";
