@@ -13,6 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
+	@tools/system-deps.sh run   # first: PyICU builds against libicu-dev
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $@
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal needs, when they are missing and we may (root + apt).
-#   tools/system-deps.sh run    WeasyPrint's libraries
+#   tools/system-deps.sh run    WeasyPrint's libraries, ICU for PyICU
 #   tools/system-deps.sh test   + qpdf, poppler-utils (pdftoppm, pdftotext, pdffonts), Chromium,
 #                                 PostgreSQL server
 # Quick when everything is present (a dpkg query). Never installs anything from outside the
@@ -8,6 +8,8 @@
 set -u
 what=${1:-run}
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+# PyICU (Vietnamese name order) builds against ICU: its headers, pkg-config and a C++ compiler
+packages="$packages libicu-dev pkg-config g++"
 if [ "$what" = "test" ]; then
   packages="$packages qpdf poppler-utils chromium postgresql"
 fi

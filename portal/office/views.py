@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import AuditEvent, Booklet
+from ..models import Booklet
 from ..presenter.forms import UploadForm
 from ..presenter.views import handle_upload
 from ..services import audit, previews, programme, seminars, submissions
+from ..services import audit_log as audit_log_service
 from ..services import booklet as booklet_service
 from ..services.errors import NeedsConfirmation, NotFound, PortalError
 from ..storage import get_storage
@@ -192,14 +191,28 @@ def receive(position: int, number: int):
 @bp.get("/audit")
 def audit_log():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = 100
-    events = db.session.scalars(
-        select(AuditEvent).options(selectinload(AuditEvent.actor))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * per_page).limit(per_page + 1)
-    ).all()
-    return render_template("office/audit.html", events=events[:per_page], page=page,
-                           has_more=len(events) > per_page, action_label=audit.label)
+    filters = audit_log_service.parse_filters(request.args.get("action"),
+                                              request.args.get("person"),
+                                              request.args.get("day"))
+    events, has_more = audit_log_service.events(filters, page)
+    return render_template("office/audit.html", events=events, page=page, has_more=has_more,
+                           filters=filters, action_label=audit.label,
+                           sentence=audit_log_service.sentence,
+                           actions=audit_log_service.actions(),
+                           actors=audit_log_service.actors())
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    filters = audit_log_service.parse_filters(request.args.get("action"),
+                                              request.args.get("person"),
+                                              request.args.get("day"))
+    body = audit_log_service.export_csv(filters)
+    stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
+    response = current_app.response_class(body, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.route("/seminar", methods=["GET", "POST"])
