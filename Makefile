@@ -13,6 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
+	@tools/system-deps.sh run   # first: PyICU builds against libicu-dev
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $@
 
@@ -34,9 +35,9 @@ run: install translations
 	$(BIN)/flask db upgrade
 	@$(BIN)/flask seminar load-plan --demo --if-empty
 	@echo ""
-	@echo "The portal: http://$(HOST):$(PORT)/   (stop with Ctrl+C)"
+	@echo "The portal: http://$(HOST):$(PORT)/   (stop with Ctrl+C; links in mail and .ics use $${PORTAL_BASE_URL:-http://$(HOST):$(PORT)})"
 	@echo ""
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Install what the tests need and run them all (SQLite, and PostgreSQL where it is installed).
 test: install-dev translations

@@ -81,18 +81,19 @@ def isoformat_local(instant: datetime | None) -> str | None:
 
 
 _VN_INPUT = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$"
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
 )
 
 
 def parse_local(text: str) -> datetime:
-    """Parse "DD/MM/YYYY HH:MM[:SS]" given in Vietnam time; return the UTC instant.
+    """Parse "DD/MM/YYYY HH:MM[:SS]" given in Vietnam time; return the UTC instant. A date
+    alone ("20/12/2026") means its first instant, 00:00.
 
     Raises ValueError with a plain reason when the text is not such a date.
     """
     match = _VN_INPUT.match(text or "")
     if not match:
-        raise ValueError("expected DD/MM/YYYY HH:MM or DD/MM/YYYY HH:MM:SS")
+        raise ValueError("expected DD/MM/YYYY, DD/MM/YYYY HH:MM or DD/MM/YYYY HH:MM:SS")
     day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
     if not 2000 <= year <= 2100:
         raise ValueError("the year must lie between 2000 and 2100")
@@ -109,3 +110,24 @@ def local_midnight(year: int, month: int, day: int) -> datetime:
 
 def remaining(deadline: datetime, at: datetime | None = None) -> timedelta:
     return as_utc(deadline) - (at or now())
+
+
+_ISO_INPUT = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*$")
+
+
+def normalise_input(text: str | None) -> str:
+    """What a browser's date and time pickers send ("2026-12-20T08:00", "2026-12-20") as the
+    portal's own "20/12/2026 08:00"; anything else is returned as it was typed."""
+    match = _ISO_INPUT.match(text or "")
+    if not match:
+        return (text or "").strip()
+    year, month, day, hour, minute, second = match.groups()
+    value = f"{day}/{month}/{year} {hour or '00'}:{minute or '00'}"
+    return value + (f":{second}" if second and second != "00" else "")
+
+
+def input_value(instant: datetime | None) -> str:
+    """The instant as a ``<input type=datetime-local>`` value, in Vietnam time."""
+    if instant is None:
+        return ""
+    return local(instant).strftime("%Y-%m-%dT%H:%M")

@@ -60,14 +60,16 @@ def register_error_handlers(app: Flask) -> None:
     def portal_error(error: PortalError):
         db.session.rollback()
         code = error.status
-        return render_template("errors/generic.html", code=code, message=str(error)), code
+        return render_template("errors/generic.html", code=code, message=str(error),
+                               **_refusal_context(code)), code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
         known = (400, 403, 404, 405, 429)
         template = f"errors/{code}.html" if code in known else "errors/generic.html"
-        return render_template(template, error=error, code=code), code
+        return render_template(template, error=error, code=code,
+                               **_refusal_context(code)), code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -76,3 +78,24 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_template("errors/500.html"), 500
+
+
+def _refusal_context(code: int) -> dict:
+    """On every refusal (403), a person on the waiting list is told their place."""
+    if code != 403:
+        return {}
+    try:
+        from flask_login import current_user
+
+        from .services.attendance import waitlist_position
+        from .services.seminars import find_seminar
+
+        if not current_user.is_authenticated:
+            return {}
+        seminar = find_seminar()
+        if seminar is None:
+            return {}
+        return {"waitlist_place": waitlist_position(current_user.registration_for(seminar))}
+    except Exception:  # noqa: BLE001 - an error page must render whatever failed
+        log.warning("could not find the waiting-list place for an error page", exc_info=True)
+        return {}

@@ -3,8 +3,13 @@ catalogue, since WTForms ships no Vietnamese."""
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import get_translations, gettext, ngettext
 from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from . import clock
 
 
 class _CatalogueTranslations:
@@ -47,3 +52,61 @@ def _wtforms_messages() -> list[str]:  # pragma: no cover - never called
         gettext("The CSRF token is invalid."),
         gettext("The CSRF token has expired."),
     ]
+
+
+class LocalDateTimeInput:
+    """The browser's date picker and time picker side by side, both named after the field, so
+    that the server receives ``[date, time]``. Without a picker (an old browser, no JS needed
+    either way) the date box takes typed text such as "20/12/2026" or "20/12/2026 08:00"."""
+
+    def __call__(self, field, **kwargs):
+        from markupsafe import Markup
+        from wtforms.widgets import html_params
+
+        date_value, time_value = field.picker_values()
+        kwargs.setdefault("id", field.id)
+        time_kwargs = {k: v for k, v in kwargs.items() if k.startswith("aria_")}
+        time_label = gettext("Time (HH:MM, empty means 00:00)")
+        date_params = html_params(type="date", name=field.name, value=date_value, **kwargs)
+        time_params = html_params(type="time", name=field.name, value=time_value,
+                                  id=f"{field.id}-time", aria_label=time_label,
+                                  title=time_label, **time_kwargs)
+        date_html, time_html = f"<input {date_params}>", f"<input {time_params}>"
+        return Markup(f'<span class="datetime">{date_html} {time_html}</span>')
+
+
+class LocalDateTimeField(StringField):
+    """A date and time in Vietnam time. ``data`` is the portal's text form ("20/12/2026 08:00"
+    or "20/12/2026"), parsed by the services with ``clock.parse_local``."""
+
+    widget = LocalDateTimeInput()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        date_text = clock.normalise_input(valuelist[0])
+        time_text = valuelist[1].strip() if len(valuelist) > 1 else ""
+        if date_text and time_text and " " not in date_text:
+            date_text = f"{date_text} {time_text}"
+        elif date_text.endswith(" 00:00") and time_text:
+            date_text = f"{date_text[:-6]} {time_text}"
+        self.data = date_text
+
+    def picker_values(self) -> tuple[str, str]:
+        """What the two boxes show: the typed values after a refused POST, else the data."""
+        if self.raw_data:
+            date_raw = self.raw_data[0].strip()
+            time_raw = self.raw_data[1].strip() if len(self.raw_data) > 1 else ""
+            typed = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}:\d{2}))?$", date_raw)
+            if typed:  # typed as text: show it in the pickers' own form
+                day, month, year, at = typed.groups()
+                date_raw = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+                time_raw = time_raw or (at.zfill(5) if at else "")
+            return date_raw, time_raw
+        text = self.data or ""
+        try:
+            instant = clock.parse_local(text)
+        except (ValueError, OverflowError):
+            return text, ""
+        value = clock.input_value(instant)
+        return value[:10], value[11:]

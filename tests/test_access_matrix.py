@@ -60,6 +60,7 @@ RULES = {
     "attendee.materials_calendar": ("/materials/seminar.ics", FILES, None),
     "office.index": ("/office", OFFICE, None),
     "office.settings": ("/office/seminar", OFFICE, OFFICE),
+    "office.audit_csv": ("/office/audit.csv", OFFICE, None),
     "office.paper": ("/office/papers/2", OFFICE, OFFICE),
     "office.extend": ("/office/papers/2/extend", None, OFFICE),
     "office.clear_extension": ("/office/papers/2/extend/clear", OFFICE_OR_BACK, OFFICE),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal needs, when they are missing and we may (root + apt).
 #   tools/system-deps.sh run    WeasyPrint's libraries, LibreOffice Writer (Word papers to PDF),
-#                               Ghostscript (fonts embedded), Liberation fonts (Times/Arial metrics)
+#                               Ghostscript (fonts embedded), Liberation fonts (Times/Arial metrics),
+#                               ICU for PyICU
 #   tools/system-deps.sh test   + qpdf, poppler-utils (pdftoppm, pdftotext, pdffonts), Chromium,
 #                                 PostgreSQL server
 # Quick when everything is present (a dpkg query). Never installs anything from outside the
@@ -10,6 +11,8 @@ set -u
 what=${1:-run}
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 packages="$packages fonts-liberation2 libreoffice-writer-nogui ghostscript"
+# PyICU (Vietnamese name order) builds against ICU: its headers, pkg-config and a C++ compiler
+packages="$packages libicu-dev pkg-config g++"
 if [ "$what" = "test" ]; then
   packages="$packages qpdf poppler-utils chromium postgresql"
 fi

@@ -1,7 +1,7 @@
 """the body of every mail, for the Office's mail log and resending
 
 Revision ID: 0005_b12a
-Revises: 0004
+Revises: 0005_b13
 Create Date: 2026-12-03 08:10:00
 
 mail_log.body: the plain-text body of the mail as it was sent (or tried), so that the Office
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_b12a'
-down_revision = '0004'
+down_revision = '0005_b13'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from .. import links
 from ..access import can_get_materials
-from ..services import attendance, previews
+from ..services import attendance, previews, programme
 from ..services import materials as service
 from ..services.errors import NotFound
 from ..services.seminars import find_seminar
@@ -82,6 +82,7 @@ def materials():
         registration=registration,
         place=attendance.waitlist_position(registration),
         thumbnails=previews.available(),
+        agenda_items=programme.programme(seminar),
     )
 
 

@@ -18,6 +18,7 @@ from ..forms import PortalForm
 from ..models import User
 from ..services import attendance, seminars, signin_sheet
 from ..services.errors import NotFound, PortalError
+from ..services.vietnamese_order import sort_people
 from . import bp
 
 
@@ -54,7 +55,8 @@ def _render(seminar, status: int = 200, error: str | None = None, add_form=None)
     return render_template(
         "office/attendees.html",
         seminar=seminar,
-        confirmed=[r for r in rows if r["status"] == attendance.CONFIRMED.value],
+        confirmed=sort_people((r for r in rows if r["status"] == attendance.CONFIRMED.value),
+                              name=lambda row: row["name"]),
         waiting=[r for r in rows if r["status"] == attendance.WAITLISTED.value],
         counts=attendance.counts(seminar),
         add_form=add_form or _add_form(seminar),

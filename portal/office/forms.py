@@ -1,13 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..forms import PortalForm
+from ..forms import LocalDateTimeField, PortalForm
+
+DATE_HINT = _l("Pick the date, then the time (Vietnam time); without a time it means 00:00. "
+               "Typed dates may be DD/MM/YYYY or DD/MM/YYYY HH:MM.")
 
 
 class DeadlineForm(PortalForm):
-    deadline = StringField(_l("Deadline (DD/MM/YYYY HH:MM, Vietnam time)"),
-                           validators=[DataRequired(), Length(max=32)])
+    deadline = LocalDateTimeField(_l("Deadline (DD/MM/YYYY HH:MM, Vietnam time)"),
+                                  validators=[DataRequired(), Length(max=32)])
     submit = SubmitField(_l("Save the deadline"))
 
 
@@ -18,17 +21,40 @@ class CapacityForm(PortalForm):
 
 
 class SessionForm(PortalForm):
-    start = StringField(_l("Session starts (DD/MM/YYYY HH:MM)"),
-                        validators=[DataRequired(), Length(max=32)])
-    end = StringField(_l("Session ends (DD/MM/YYYY HH:MM)"),
-                      validators=[DataRequired(), Length(max=32)])
+    start = LocalDateTimeField(_l("Session starts (DD/MM/YYYY HH:MM)"),
+                               validators=[DataRequired(), Length(max=32)])
+    end = LocalDateTimeField(_l("Session ends (DD/MM/YYYY HH:MM)"),
+                             validators=[DataRequired(), Length(max=32)])
     venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Save the session"))
 
 
+class ProgrammeItemForm(PortalForm):
+    class Meta:
+        csrf = False
+
+    assignment_id = HiddenField()
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=1000)])
+    presenter = StringField(_l("Presenter"), validators=[Length(max=200)])
+    minutes = IntegerField(_l("Minutes"), validators=[InputRequired(),
+                                                      NumberRange(min=1, max=600)])
+
+
+class ProgrammeForm(PortalForm):
+    opening_title = StringField(_l("Opening item"), validators=[DataRequired(), Length(max=300)])
+    opening_minutes = IntegerField(_l("Minutes of the opening"),
+                                   validators=[InputRequired(), NumberRange(min=0, max=600)])
+    items = FieldList(FormField(ProgrammeItemForm))
+    closing_title = StringField(_l("Closing item"), validators=[DataRequired(), Length(max=300)])
+    closing_minutes = IntegerField(_l("Minutes of the closing"),
+                                   validators=[InputRequired(), NumberRange(min=0, max=600)])
+    submit = SubmitField(_l("Save the programme"))
+
+
 class ExtensionForm(PortalForm):
-    deadline = StringField(_l("New deadline for this paper (DD/MM/YYYY HH:MM, Vietnam time)"),
-                           validators=[DataRequired(), Length(max=32)])
+    deadline = LocalDateTimeField(
+        _l("New deadline for this paper (DD/MM/YYYY HH:MM, Vietnam time)"),
+        validators=[DataRequired(), Length(max=32)])
     reason = StringField(_l("Reason (shown to the presenter)"),
                          validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField(_l("Extend the deadline"))

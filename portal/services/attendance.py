@@ -151,14 +151,15 @@ def get_registration(seminar: Seminar, registration_id: int) -> Registration:
 
 
 def addable_users(seminar: Seminar) -> list[User]:
-    """Active accounts not on the list, by name: whom the Office may add."""
+    """Active accounts not on the list, in Vietnamese name order: whom the Office may add."""
+    from .vietnamese_order import sort_people
+
     on_list = select(Registration.user_id).where(Registration.seminar_id == seminar.id)
-    return list(
+    return sort_people(
         db.session.scalars(
             select(User)
             .where(User.active.is_(True), User.id.not_in(on_list))
             .options(selectinload(User.unit))
-            .order_by(User.full_name, User.email)
         )
     )
 

@@ -11,11 +11,16 @@ class PortalError(Exception):
     """A rule of the portal said no. ``status`` is the HTTP status a view should answer."""
 
     status = 400
+    #: the form field the message is about ("end", "deadline" …), for views that show errors
+    #: at their field; None for the form as a whole
+    field: str | None = None
 
-    def __init__(self, message, **params):
+    def __init__(self, message, field: str | None = None, **params):
         super().__init__(str(message) if not params else message)
         self.message = message
         self.params = params
+        if field is not None:
+            self.field = field
 
     def __str__(self) -> str:
         text = str(self.message)
@@ -69,3 +74,14 @@ class RegistrationClosed(PortalError):
 
 class BookletNotReady(PortalError):
     status = 409
+
+
+class NeedsConfirmation(PortalError):
+    """Nothing was saved: the change is allowed but surprising, and the person must confirm it.
+    ``warnings`` holds one message per surprise."""
+
+    status = 409
+
+    def __init__(self, warnings: list):
+        super().__init__(warnings[0] if warnings else "")
+        self.warnings = list(warnings)

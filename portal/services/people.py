@@ -17,14 +17,15 @@ from ..extensions import db
 from ..models import Registration, RegistrationStatus, Unit, User
 from . import accounts, audit
 from .errors import InvalidInput, NotFound
+from .vietnamese_order import sort_people
 
 RESET_SALT = "portal.password-reset"
 DEFAULT_RESET_HOURS = 24
 
 
 def everyone() -> list[User]:
-    return list(db.session.scalars(
-        select(User).options(selectinload(User.unit)).order_by(User.full_name, User.id)))
+    """Every account, in Vietnamese name order."""
+    return sort_people(db.session.scalars(select(User).options(selectinload(User.unit))))
 
 
 def units() -> list[Unit]:

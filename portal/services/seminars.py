@@ -21,7 +21,7 @@ from ..models import (
     Unit,
     User,
 )
-from . import audit
+from . import audit, programme
 from .errors import InvalidInput, NotFound
 
 KIND_LABELS = {
@@ -194,19 +194,24 @@ def demo_accounts_in_use() -> list[tuple[str, str, str]]:
     return rows
 
 
-def set_deadline(seminar: Seminar, text: str, actor: User | None = None) -> datetime:
+def set_deadline(seminar: Seminar, text: str, actor: User | None = None,
+                 confirmed: bool = True) -> datetime:
+    """Move the seminar's deadline. With ``confirmed=False`` a deadline after the session's
+    start raises NeedsConfirmation and nothing is saved (the web form asks again)."""
     try:
         instant = clock.parse_local(text)
     except ValueError:
         raise InvalidInput(
             _l("“%(value)s” is not a date and time. Write it as DD/MM/YYYY HH:MM, for example "
                "15/05/2021 00:00 (Vietnam time)."),
-            value=text,
+            field="deadline", value=text,
         ) from None
     except Exception:
-        raise InvalidInput(_l("“%(value)s” is not a real date."), value=text) from None
+        raise InvalidInput(_l("“%(value)s” is not a real date."), field="deadline",
+                           value=text) from None
     old = seminar.deadline
     seminar.deadline = instant
+    programme.confirm_or_rollback(programme.seminar_deadline_warnings(seminar), confirmed)
     audit.record("seminar.set_deadline", actor, target=str(seminar.id),
                  old=clock.isoformat_local(old), new=clock.isoformat_local(instant))
     db.session.commit()
@@ -268,20 +273,27 @@ def summary(seminar: Seminar) -> dict:
 
 
 def set_session(seminar: Seminar, start_text: str, end_text: str, venue: str,
-                actor: User | None = None) -> None:
-    try:
-        start = clock.parse_local(start_text)
-        end = clock.parse_local(end_text)
-    except ValueError:
-        raise InvalidInput(
-            _l("Write the session's times as DD/MM/YYYY HH:MM (Vietnam time).")
-        ) from None
+                actor: User | None = None, confirmed: bool = True) -> None:
+    """Move the session. With ``confirmed=False``, a deadline or extension after the new start,
+    or a programme longer than the new session, raises NeedsConfirmation (nothing saved)."""
+    instants = []
+    for text, name in ((start_text, "start"), (end_text, "end")):
+        try:
+            instants.append(clock.parse_local(text))
+        except ValueError:
+            raise InvalidInput(
+                _l("Write the session's times as DD/MM/YYYY HH:MM (Vietnam time)."),
+                field=name,
+            ) from None
+    start, end = instants
     if end <= start:
-        raise InvalidInput(_l("The session must end after it starts."))
+        raise InvalidInput(_l("The session must end after it starts."), field="end")
     venue = (venue or "").strip()
     if not venue:
-        raise InvalidInput(_l("The venue is required."))
+        raise InvalidInput(_l("The venue is required."), field="venue")
     seminar.session_start, seminar.session_end, seminar.venue = start, end, venue[:300]
+    programme.confirm_or_rollback(
+        programme.deadline_warnings(seminar) + programme.overrun_warnings(seminar), confirmed)
     audit.record("seminar.set_session", actor, target=str(seminar.id),
                  start=clock.isoformat_local(start), end=clock.isoformat_local(end), venue=venue)
     db.session.commit()

@@ -397,21 +397,29 @@ def clean_filename(name: str | None) -> str:
     return name[:200]
 
 
-def grant_extension(assignment: Assignment, text: str, reason: str, actor: User) -> datetime:
+def grant_extension(assignment: Assignment, text: str, reason: str, actor: User,
+                    confirmed: bool = True) -> datetime:
+    """Let one paper arrive later. With ``confirmed=False`` an extension after the session's
+    start raises NeedsConfirmation and nothing is saved."""
+    from . import programme
+
     try:
         instant = clock.parse_local(text)
     except ValueError:
-        raise InvalidInput(_l("Write the new deadline as DD/MM/YYYY HH:MM (Vietnam time).")) \
-            from None
+        raise InvalidInput(_l("Write the new deadline as DD/MM/YYYY HH:MM (Vietnam time)."),
+                           field="deadline") from None
     if instant <= assignment.seminar.deadline:
         raise InvalidInput(_l("An extension must be later than the seminar's deadline "
-                              "(before %(when)s, Vietnam time)."),
+                              "(before %(when)s, Vietnam time)."), field="deadline",
                            when=clock.format_datetime(assignment.seminar.deadline))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(_l("Give a reason for the extension; the presenter will see it."))
+        raise InvalidInput(_l("Give a reason for the extension; the presenter will see it."),
+                           field="reason")
     assignment.deadline_extension = instant
     assignment.extension_reason = reason[:1000]
+    programme.confirm_or_rollback(
+        programme.extension_warnings(assignment.seminar, only=assignment), confirmed)
     audit.record("assignment.extend", actor, target=f"paper {assignment.position}",
                  deadline=clock.isoformat_local(instant), reason=reason)
     db.session.commit()
