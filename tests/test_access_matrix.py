@@ -74,6 +74,12 @@ RULES = {
     "office.booklet_preview": ("/office/booklet/1/page-1.png", OFFICE, None),
     "office.build_booklet": ("/office/booklet/build", None, OFFICE),
     "office.mail_log": ("/office/mail", OFFICE, None),
+    "office.checkin_page": ("/office/checkin", OFFICE, None),
+    "office.checkin_state": ("/office/checkin/state.json", OFFICE, None),
+    "office.checkin_check": ("/office/checkin/check", None, OFFICE),
+    "office.checkin_walk_in": ("/office/checkin/walk-in", None, OFFICE),
+    "office.attendees_xlsx": ("/office/attendees.xlsx", OFFICE, None),
+    "office.attendees_arrivals_pdf": ("/office/attendees/arrivals.pdf", OFFICE, None),
 }
 
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..services import attendance, seminars
+from ..services import attendance, checkin, seminars
 from ..services.errors import PortalError
 from . import bp
 from .forms import CancelForm, RegisterForm
@@ -48,7 +48,13 @@ def _render(seminar, status: int = 200, error: str | None = None):
         register_form=RegisterForm(),
         cancel_form=CancelForm(),
         labels=attendance.STATUS_LABELS,
+        checkin_qr=_checkin_qr(registration),
     ), status
+
+
+def _checkin_qr(registration) -> str | None:
+    token = checkin.token_for(registration)
+    return checkin.qr_svg(token) if token else None
 
 
 @bp.get("/register")

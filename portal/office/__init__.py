@@ -12,3 +12,6 @@ from . import attendees  # noqa: E402,F401  (the attendee list)
 
 # isort: split
 from . import mail_views  # noqa: E402,F401  (the mail log)
+
+# isort: split
+from . import checkin  # noqa: E402,F401  (check-in at the door, the minutes)

@@ -49,15 +49,17 @@ def make_url_fetcher():
     return FontsOnlyFetcher(timeout=1, allowed_protocols=("file",), allow_redirects=False)
 
 
-def render_html(seminar: Seminar) -> str:
+def render_html(seminar: Seminar, with_times: bool = False) -> str:
+    """``with_times``: after the door, pre-filled with each person's check-in time."""
     people = attendance.entries(seminar)
     people = [row for row in people if row["status"] == attendance.CONFIRMED.value]
+    arrived = sum(1 for row in people if row.get("checked_in_at"))
     return render_template("pdf/signin_sheet.html", seminar=seminar, people=people,
-                           fonts=font_urls())
+                           fonts=font_urls(), with_times=with_times, arrived=arrived)
 
 
-def render_pdf(seminar: Seminar) -> bytes:
+def render_pdf(seminar: Seminar, with_times: bool = False) -> bytes:
     from weasyprint import HTML
 
-    document = HTML(string=render_html(seminar), url_fetcher=make_url_fetcher())
+    document = HTML(string=render_html(seminar, with_times), url_fetcher=make_url_fetcher())
     return document.write_pdf()
