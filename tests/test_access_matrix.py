@@ -80,6 +80,8 @@ RULES = {
     "office.checkin_walk_in": ("/office/checkin/walk-in", None, OFFICE),
     "office.attendees_xlsx": ("/office/attendees.xlsx", OFFICE, None),
     "office.attendees_arrivals_pdf": ("/office/attendees/arrivals.pdf", OFFICE, None),
+    "office.minutes": ("/office/minutes", OFFICE, None),
+    "office.minutes_post": ("/office/minutes", None, OFFICE),
 }
 
 

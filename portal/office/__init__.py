@@ -14,4 +14,7 @@ from . import attendees  # noqa: E402,F401  (the attendee list)
 from . import mail_views  # noqa: E402,F401  (the mail log)
 
 # isort: split
-from . import checkin  # noqa: E402,F401  (check-in at the door, the minutes)
+from . import checkin  # noqa: E402,F401  (check-in at the door, attendance exports)
+
+# isort: split
+from . import minutes  # noqa: E402,F401  (the minutes, drafted)
