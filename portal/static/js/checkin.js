@@ -20,6 +20,7 @@
   var flushing = false;
   var lastCode = "";
   var lastCodeAt = 0;
+  var lastSignature = "";
 
   function fill(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, key) {
@@ -165,6 +166,10 @@
   }
 
   function render(people) {
+    // Redraw only when something changed: a phone's list must not jump under a finger.
+    var signature = JSON.stringify(people) + "|" + loadQueue().length;
+    if (signature === lastSignature) { return; }
+    lastSignature = signature;
     var pending = {};
     loadQueue().forEach(function (item) {
       if (item.registration_id) { pending[item.registration_id] = true; }
