@@ -115,9 +115,8 @@ def _when(client_at: datetime | None, now: datetime) -> datetime:
 
 def _check_in(seminar: Seminar, registration_id: int, actor: User | None,
               client_at: datetime | None, how: str) -> CheckInResult:
-    now = clock.now()
-    at = _when(client_at, now)
     with attendance._locked(seminar):
+        at = _when(client_at, clock.now())  # inside the lock: the first to get it is first
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if registration is None or registration.seminar_id != seminar.id:
             raise CheckInRefused(
