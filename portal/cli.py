@@ -345,6 +345,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(remind)
     app.cli.add_command(booklet_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(minutes_cli)
 
 
 attendees_cli = AppGroup("attendees", help="The attendee list: list it, add or remove people.")
@@ -516,3 +517,41 @@ def backup_restore(archive: Path, force: bool):
     else:
         click.echo(f"storage check: {len(report.missing)} missing, {len(report.corrupt)} "
                    f"differ, {len(report.stray)} without a row — run `flask storage check`.")
+
+
+minutes_cli = AppGroup("minutes", help="The minutes of the seminar (biên bản), drafted.")
+
+
+@minutes_cli.command("draft")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the .docx (or .pdf, converted from the same draft).")
+@click.option("--chair", default="", help="The chair's name (and title).")
+@click.option("--secretary", default="", help="The secretary's name.")
+@click.option("--number", default="", help="The number printed as “Số: N/BB-SKHCN”.")
+@click.option("--place", default="", help="The place of the meeting (default: the venue).")
+def minutes_draft(out: Path, chair: str, secretary: str, number: str, place: str):
+    """Write the draft minutes: attendance, agenda, a section per paper, signatures."""
+    from .services import minutes
+
+    seminar = _seminar()
+    details = minutes.MinutesDetails(chair=chair, secretary=secretary, number=number,
+                                     place=place)
+    try:
+        if out.suffix.lower() == ".pdf":
+            data = minutes.draft_pdf(seminar, details)
+        else:
+            data = minutes.draft_docx(seminar, details)
+    except PortalError as error:
+        fail(str(error))
+    from .services.convert import temporary_path
+
+    out = out.resolve()
+    tmp = temporary_path(out)
+    try:
+        tmp.write_bytes(data)
+        tmp.chmod(0o644)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    arrived, expected = minutes.attendance_figures(seminar)
+    click.echo(f"{out} ({len(data)} bytes): có mặt {arrived}/{expected}")

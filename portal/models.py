@@ -7,6 +7,7 @@ Instants are stored as naive UTC in the database and come back as aware UTC date
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
@@ -151,6 +152,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # A generated password must be replaced at the first login.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Someone the Office added at the door: no password, never logs in.
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
 
     unit: Mapped[Unit | None] = relationship(back_populates="members")
@@ -284,9 +287,17 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     promoted_notice_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Check-in at the door (services/checkin.py): the nonce is signed into the person's QR
+    # code; a new registration (after a cancellation) gets a new one, so an old code stops
+    # working. checked_in_at is set once (the earliest check wins).
+    checkin_nonce: Mapped[str] = mapped_column(
+        String(32), default=lambda: secrets.token_hex(8))
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     seminar: Mapped[Seminar] = relationship()
+    checked_in_by: Mapped[User | None] = relationship(foreign_keys=[checked_in_by_id])
 
     __table_args__ = (
         UniqueConstraint("seminar_id", "user_id", name="uq_registration_seminar_user"),

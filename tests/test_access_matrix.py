@@ -96,6 +96,14 @@ RULES = {
     "office.people_reset": ("/office/people/3/reset", OFFICE, OFFICE),
     "auth.forgot_password": ("/forgot", EVERYONE, EVERYONE),
     "auth.reset_password": ("/reset/not-a-token", BAD_LINK, BAD_LINK),
+    "office.checkin_page": ("/office/checkin", OFFICE, None),
+    "office.checkin_state": ("/office/checkin/state.json", OFFICE, None),
+    "office.checkin_check": ("/office/checkin/check", None, OFFICE),
+    "office.checkin_walk_in": ("/office/checkin/walk-in", None, OFFICE),
+    "office.attendees_xlsx": ("/office/attendees.xlsx", OFFICE, None),
+    "office.attendees_arrivals_pdf": ("/office/attendees/arrivals.pdf", OFFICE, None),
+    "office.minutes": ("/office/minutes", OFFICE, None),
+    "office.minutes_post": ("/office/minutes", None, OFFICE),
 }
 
 

@@ -100,8 +100,11 @@ def body(message, kind: str = "plain") -> str:
 
 
 def check_structure(message) -> None:
-    assert message.get_content_type() == "multipart/alternative"
-    parts = list(message.iter_parts())
+    body_part = message
+    if message.get_content_type() == "multipart/mixed":  # with attachments (check-in code)
+        body_part = next(message.iter_parts())
+    assert body_part.get_content_type() == "multipart/alternative"
+    parts = list(body_part.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     assert all(p.get_content_charset() == "utf-8" for p in parts)
     assert message["From"].addresses[0].addr_spec == "toadam@example.gov.vn"
@@ -361,6 +364,9 @@ def test_promotion_mail(app, people, smtp):
     assert "Kính gửi Ông/Bà Trần Thị Sau," in text
     assert "08:00–11:30 ngày 17/05/2021 (giờ Việt Nam)" in text
     assert f"{BASE_URL}/materials" in text and f"{BASE_URL}/register" in text
+    (code,) = message.iter_attachments()  # the check-in QR code
+    assert code.get_filename() == "ma-diem-danh.png"
+    assert code.get_content().startswith(b"\x89PNG")
 
 
 def test_booklet_mail_goes_to_the_confirmed_attendees(app, people, smtp):

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import confirm
-from ..services import attendance, seminars
+from ..services import attendance, checkin, seminars
 from ..services.errors import PortalError
 from . import bp
 from .forms import CancelForm, RegisterForm
@@ -51,7 +51,13 @@ def _render(seminar, status: int = 200, error: str | None = None):
         cancel_form=CancelForm(),
         cancel_question=cancel_question(seminar, registration) if registration else "",
         labels=attendance.STATUS_LABELS,
+        checkin_qr=_checkin_qr(registration),
     ), status
+
+
+def _checkin_qr(registration) -> str | None:
+    token = checkin.token_for(registration)
+    return checkin.qr_svg(token) if token else None
 
 
 @bp.get("/register")

@@ -26,3 +26,9 @@ from . import chasing  # noqa: E402,F401  (reminders, the papers ZIP, resending 
 
 # isort: split
 from . import people  # noqa: E402,F401  (accounts)
+
+# isort: split
+from . import checkin  # noqa: E402,F401  (check-in at the door, attendance exports)
+
+# isort: split
+from . import minutes  # noqa: E402,F401  (the minutes, drafted)

@@ -187,6 +187,7 @@ def _entry(registration: Registration, place: int | None) -> dict:
         "status": registration.status.value,
         "waitlist_position": place,
         "registered_at": registration.registered_at,
+        "checked_in_at": registration.checked_in_at,
     }
 
 
@@ -242,6 +243,7 @@ def export_csv(seminar: Seminar) -> bytes:
     writer.writerow([
         _("No."), _("Full name"), _("Position"), _("Unit"), _("Email"), _("Status"),
         _("Place on the waiting list"), _("Registered at (Vietnam time)"),
+        _("Checked in at (Vietnam time)"),
     ])
     for number, row in enumerate(entries(seminar), start=1):
         writer.writerow([
@@ -250,6 +252,7 @@ def export_csv(seminar: Seminar) -> bytes:
             str(STATUS_LABELS[row["registration"].status]),
             row["waitlist_position"] or "",
             clock.format_datetime(row["registered_at"]),
+            clock.format_datetime(row["checked_in_at"]),
         ])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -50,6 +50,8 @@ class Mail:
     kind: str
     user_id: int | None = None
     lang: str = "vi"
+    # (file name, MIME type, bytes): e.g. the check-in QR code of a confirmed person
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 def language_of(user) -> str:
@@ -100,6 +102,9 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     message.add_alternative(mail.html, subtype="html", charset="utf-8",
                             cte="quoted-printable")
     message["Content-Language"] = mail.lang  # after set_content, which clears Content-*
+    for filename, mimetype, data in mail.attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

@@ -83,10 +83,20 @@ def upload_receipt(submission: Submission) -> list:
 def promoted(registration: Registration) -> list:
     user = registration.user
     seminar = registration.seminar
-    mails = [compose(user, "promoted", seminar=seminar, registration=registration,
-                     materials_url=links.absolute_url("attendee.materials"),
-                     register_url=links.absolute_url("attendee.register"))]
-    return send_all(mails)
+    mail = compose(user, "promoted", seminar=seminar, registration=registration,
+                   materials_url=links.absolute_url("attendee.materials"),
+                   register_url=links.absolute_url("attendee.register"))
+    _attach_checkin_code(mail, registration)
+    return send_all([mail])
+
+
+def _attach_checkin_code(mail, registration: Registration) -> None:
+    """The person's check-in QR code as a PNG attachment (confirmed people only)."""
+    from . import checkin
+
+    token = checkin.token_for(registration)
+    if token:
+        mail.attachments.append(("ma-diem-danh.png", "image/png", checkin.qr_png(token)))
 
 
 # -- a final booklet is out ----------------------------------------------------------------

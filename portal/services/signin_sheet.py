@@ -24,13 +24,16 @@ def font_urls() -> dict[str, str]:
 make_url_fetcher = weasy.url_fetcher
 
 
-def render_html(seminar: Seminar) -> str:
+def render_html(seminar: Seminar, with_times: bool = False) -> str:
+    """``with_times``: after the door, pre-filled with each person's check-in time."""
     people = attendance.entries(seminar)
     people = [row for row in people if row["status"] == attendance.CONFIRMED.value]
+    arrived = sum(1 for row in people if row.get("checked_in_at"))
     return render_template("pdf/signin_sheet.html", seminar=seminar, people=people,
-                           fonts=font_urls())
+                           fonts=font_urls(), with_times=with_times, arrived=arrived)
 
 
-def render_pdf(seminar: Seminar) -> bytes:
-    """The sheet through the one WeasyPrint setup (shared FontConfiguration)."""
-    return weasy.write_pdf(weasy.render(render_html(seminar), []))
+def render_pdf(seminar: Seminar, with_times: bool = False) -> bytes:
+    """The sheet through the one WeasyPrint setup (shared FontConfiguration); ``with_times``:
+    pre-filled with each person's check-in time."""
+    return weasy.write_pdf(weasy.render(render_html(seminar, with_times), []))

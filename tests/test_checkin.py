@@ -1,0 +1,208 @@
+"""Check-in at the door: the personal code (shown, mailed, changed on re-registration, none
+for the waiting list), checking in once by code or by name, refusals with their reason,
+walk-ins within the cap, and the attendance exports (CSV, Excel, PDF with times)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Registration, User
+from portal.services import attendance, checkin, notifications, seminars
+from portal.services import mail as mail_service
+
+from .conftest import create_account, post_form
+
+SESSION_DAY = datetime(2021, 5, 18, 0, 30, tzinfo=UTC)  # 07:30 in Vietnam
+
+
+def _people(n: int, prefix: str = "p") -> list[User]:
+    return [create_account(f"{prefix}{i:02d}@example.org", f"Người Số {i:02d}",
+                           position="Chuyên viên") for i in range(n)]
+
+
+def _token(registration) -> str:
+    token = checkin.token_for(registration)
+    assert token
+    return token
+
+
+# -- the code -----------------------------------------------------------------------------
+
+
+def test_confirmed_people_get_a_code_the_waitlisted_none(app_ctx):
+    seminar = seminars.current_seminar()
+    seminars.set_capacity(seminar, 1)
+    first, second = _people(2)
+    confirmed = attendance.register(seminar, first)
+    waiting = attendance.register(seminar, second)
+    assert checkin.token_for(waiting) is None
+    token = _token(confirmed)
+    assert "<svg" in checkin.qr_svg(token)
+    assert checkin.qr_png(token).startswith(b"\x89PNG")
+    with pytest.raises(checkin.CheckInRefused, match="danh sách chờ|waiting list"):
+        checkin.check_in_token(seminar, checkin._serializer().dumps(
+            [seminar.id, waiting.id, waiting.checkin_nonce]))
+
+
+def test_code_changes_when_the_person_cancels_and_registers_again(app_ctx):
+    seminar = seminars.current_seminar()
+    (person,) = _people(1)
+    old = _token(attendance.register(seminar, person))
+    attendance.cancel(seminar, person)
+    with pytest.raises(checkin.CheckInRefused) as refused:
+        checkin.check_in_token(seminar, old)
+    assert "hủy" in str(refused.value)  # "…đã bị hủy…": the registration was cancelled
+    new = _token(attendance.register(seminar, person))
+    assert new != old
+    assert checkin.check_in_token(seminar, new).name == person.full_name
+    with pytest.raises(checkin.CheckInRefused):
+        checkin.check_in_token(seminar, old)
+
+
+def test_forged_and_foreign_codes_are_refused(app_ctx):
+    seminar = seminars.current_seminar()
+    (person,) = _people(1)
+    registration = attendance.register(seminar, person)
+    token = _token(registration)
+    with pytest.raises(checkin.CheckInRefused, match="không phải mã điểm danh"):
+        checkin.check_in_token(seminar, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    with pytest.raises(checkin.CheckInRefused, match="không phải mã điểm danh"):
+        checkin.check_in_token(seminar, "https://example.org/not-a-code")
+    other = checkin._serializer().dumps([seminar.id + 1, registration.id,
+                                          registration.checkin_nonce])
+    with pytest.raises(checkin.CheckInRefused, match="tọa đàm khác"):
+        checkin.check_in_token(seminar, other)
+    stale = checkin._serializer().dumps([seminar.id, registration.id, "0" * 16])
+    with pytest.raises(checkin.CheckInRefused, match="không còn hiệu lực"):
+        checkin.check_in_token(seminar, stale)
+    assert checkin.arrived_count(seminar) == 0
+
+
+def test_checked_in_once_and_the_earliest_time_wins(app_ctx):
+    seminar = seminars.current_seminar()
+    office = create_account("office@example.org", "Văn Phòng", office=True)
+    (person,) = _people(1)
+    registration = attendance.register(seminar, person)
+    clock.set_now(SESSION_DAY)
+    first = checkin.check_in_token(seminar, _token(registration), office)
+    assert not first.already and first.checked_in_at == SESSION_DAY
+    clock.set_now(SESSION_DAY + timedelta(minutes=5))
+    again = checkin.check_in_registration(seminar, registration.id, office)
+    assert again.already and again.checked_in_at == SESSION_DAY
+    # A phone that was offline sends a check made before the first one: the earliest wins.
+    earlier = SESSION_DAY - timedelta(minutes=2)
+    late_sync = checkin.check_in_token(seminar, _token(registration), office, client_at=earlier)
+    assert late_sync.already and late_sync.checked_in_at == earlier
+    # A client clock far off is not believed.
+    checkin.check_in_token(seminar, _token(registration), office,
+                           client_at=SESSION_DAY - timedelta(days=3))
+    assert db.session.get(Registration, registration.id).checked_in_at == earlier
+    assert checkin.arrived_count(seminar) == 1
+
+
+def test_walk_in_only_while_a_seat_is_free(app_ctx):
+    seminar = seminars.current_seminar()
+    seminars.set_capacity(seminar, 2)
+    office = create_account("office@example.org", "Văn Phòng", office=True)
+    (person,) = _people(1)
+    attendance.register(seminar, person)
+    walk_in = checkin.add_walk_in(seminar, "  Hoàng   Khách ", "Phóng viên", "Báo Quảng Ngãi",
+                                  office)
+    assert walk_in.user.full_name == "Hoàng Khách"
+    assert walk_in.user.walk_in and walk_in.checked_in_at is not None
+    assert not walk_in.user.check_password("")
+    with pytest.raises(checkin.SeminarFull, match="2"):
+        checkin.add_walk_in(seminar, "Người Thứ Ba", "", "", office)
+    with pytest.raises(checkin.InvalidInput):
+        checkin.add_walk_in(seminar, "   ", "", "", office)
+    assert seminar.confirmed_count() == 2
+    assert checkin.state(seminar)["arrived"] == 1
+    assert db.session.scalar(select(User).where(User.full_name == "Người Thứ Ba")) is None
+
+
+# -- the pages ----------------------------------------------------------------------------
+
+
+def test_register_page_shows_the_code_mail_attaches_it(app, people, client_as, monkeypatch):
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        seminars.set_capacity(seminar, 1)
+        presenter = db.session.get(User, people["presenter"])
+        attendance.register(seminar, presenter)
+    member = client_as("member")
+    assert post_form(member, "/register").status_code == 302
+    page = member.get("/register").get_data(as_text=True)
+    assert 'id="checkin-code"' not in page  # waiting: no code
+    assert "danh sách chờ" in page
+    presenter_page = client_as("presenter").get("/register").get_data(as_text=True)
+    assert 'id="checkin-code"' in presenter_page and "<svg" in presenter_page
+    sent = []
+    monkeypatch.setattr(notifications, "send_all", lambda mails: sent.extend(mails) or [])
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        attendance.cancel(seminar, db.session.get(User, people["presenter"]))
+        (mail,) = sent
+        assert mail.to == "member@example.org"
+        (attachment,) = mail.attachments
+        assert attachment[1] == "image/png" and attachment[2].startswith(b"\x89PNG")
+        message = mail_service.build_message(mail, "no-reply@example.org")
+        assert [part.get_filename() for part in message.iter_attachments()] \
+            == ["ma-diem-danh.png"]
+        assert message.get_body(preferencelist=("plain",)).get_content() == mail.text
+
+
+# -- attendance afterwards ----------------------------------------------------------------
+
+
+def test_exports_show_who_came_and_when(app, people, client_as):
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        came = db.session.get(User, people["presenter"])
+        absent = db.session.get(User, people["other_presenter"])
+        registration = attendance.register(seminar, came)
+        attendance.register(seminar, absent)
+        clock.set_now(SESSION_DAY + timedelta(minutes=12))  # 07:42 in Vietnam
+        checkin.check_in_registration(seminar, registration.id)
+        clock.set_now(None)
+    office = client_as("office")
+    page = office.get("/office/attendees").get_data(as_text=True)
+    assert 'data-checked-in="07:42"' in page
+    assert page.count('class="badge badge-received arrival"') == 1
+
+    csv_text = office.get("/office/attendees.csv").data.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0].endswith("Giờ đến (giờ Việt Nam)")
+    assert [line for line in lines if "Trần Văn Trình Bày" in line][0].endswith(
+        "18/05/2021 07:42")
+    assert [line for line in lines if "Lê Thị Khác" in line][0].endswith(",")
+
+    from openpyxl import load_workbook
+
+    response = office.get("/office/attendees.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == "Giờ đến (giờ Việt Nam)"
+    by_name = {row[1]: row for row in rows[1:] if row and row[1]}
+    assert by_name["Trần Văn Trình Bày"][-1] == "18/05/2021 07:42"
+    assert by_name["Lê Thị Khác"][-1] in ("", None)
+    assert any(row[1] == "đã đến 1/2" for row in rows if row and len(row) > 1)
+
+    pdf = office.get("/office/attendees/arrivals.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = _pdf_text(pdf.data)
+    assert "Giờ đến" in text and "07:42" in text and "Có mặt: 1/2" in text
+    plain = _pdf_text(office.get("/office/attendees.pdf").data)
+    assert "Giờ đến" not in plain
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
