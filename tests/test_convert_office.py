@@ -243,6 +243,47 @@ def test_soffice_is_killed_with_its_process_group_on_time_out(tmp_path, monkeypa
         assert not status.exists() or "zombie" in status.read_text(), pid
 
 
+def test_linked_files_are_never_read(tmp_path):
+    """A local file named by an INCLUDETEXT field, a linked section or a linked picture stays
+    out of the PDF (LibreOffice never updates links in the portal's profile)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NOIDUNGBIMAT-42\n", encoding="utf-8")
+    picture = docmaker.make_png(tmp_path / "picture.png", 64, 64)
+    w = docmaker.W_NAMESPACE
+    field = (f'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText '
+             f'xml:space="preserve"> INCLUDETEXT "{secret}" </w:instrText></w:r><w:r>'
+             '<w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>cached</w:t></w:r><w:r>'
+             '<w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    docx = docmaker.make_docx(tmp_path / "include.docx", document=(
+        f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>'
+        f"<w:p><w:r><w:t>Tham luận</w:t></w:r></w:p>{field}</w:body></w:document>"))
+    normalise(docx, "docx", tmp_path / "include.pdf")
+    assert "NOIDUNGBIMAT" not in pdftotext(tmp_path / "include.pdf")
+    linked = (
+        '<text:section text:name="S1"><text:section-source xlink:type="simple" '
+        f'xlink:href="{secret.as_uri()}" text:filter-name="Text"/><text:p>cached</text:p>'
+        '</text:section><text:p><draw:frame draw:name="I" svg:width="5cm" svg:height="5cm" '
+        f'text:anchor-type="as-char"><draw:image xlink:href="{picture.as_uri()}" '
+        'xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame>')
+    odt = make_odt(tmp_path / "linked.odt", ["Tham luận", "x"])
+    with zipfile.ZipFile(odt) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    content = parts["content.xml"].decode("utf-8").replace(
+        'office:version="1.2">',
+        'xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+        'office:version="1.2">').replace("<text:p>x", linked, 1)
+    with zipfile.ZipFile(odt, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, content if name == "content.xml" else data)
+    normalise(odt, "odt", tmp_path / "linked.pdf")
+    text = pdftotext(tmp_path / "linked.pdf")
+    assert "Tham luận" in text and "NOIDUNGBIMAT" not in text
+    with pikepdf.open(tmp_path / "linked.pdf") as pdf:
+        assert len(pdf.pages[0].get_images()) == 0
+
+
 # -- only http, https and mailto links --------------------------------------------------------
 
 SAFE = ["https://dost.quangngai.gov.vn/", "http://example.org/a", "mailto:vanphong@example.vn"]
