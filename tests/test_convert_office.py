@@ -158,6 +158,19 @@ def test_decomposed_vietnamese_is_found_by_search_in_the_pdf(tmp_path):
     assert VIETNAMESE in pdftotext(tmp_path / "odt.pdf")
 
 
+def test_decomposed_vietnamese_in_a_word_97_file_is_found_by_search(tmp_path):
+    decomposed = unicodedata.normalize("NFD", VIETNAMESE)
+    docx = docmaker.make_docx(tmp_path / "nfd.docx", [decomposed])
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "doc", "--outdir", str(tmp_path / "doc"),
+                    str(docx)], capture_output=True, check=True, timeout=300)
+    doc = tmp_path / "doc" / "nfd.doc"
+    assert documents.sniff(doc) == "doc"
+    assert decomposed.encode("utf-16-le") in doc.read_bytes()  # the .doc holds NFD text
+    normalise(doc, "doc", tmp_path / "doc.pdf")
+    assert VIETNAMESE in pdftotext(tmp_path / "doc.pdf")
+
+
 def test_prepare_copy_leaves_a_clean_document_alone(tmp_path):
     docx = docmaker.make_docx(tmp_path / "nfc.docx", [VIETNAMESE])
     assert office.prepare_copy(docx, tmp_path / "copy.docx", []) is False
