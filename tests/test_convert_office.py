@@ -297,6 +297,16 @@ def test_linked_files_are_never_read(tmp_path):
         assert len(pdf.pages[0].get_images()) == 0
 
 
+def test_a_conversion_over_the_memory_limit_is_refused_as_such(tmp_path, monkeypatch):
+    monkeypatch.setattr(office, "MEMORY_MB", 300)  # LibreOffice needs more to start
+    docx = docmaker.make_docx(tmp_path / "paper.docx", [VIETNAMESE])
+    with pytest.raises(ConversionError) as caught:
+        normalise(docx, "docx", tmp_path / "paper.pdf")
+    assert caught.value.code == "memory"
+    assert not (tmp_path / "paper.pdf").exists()
+    assert str(documents.MESSAGES["memory"])
+
+
 # -- only http, https and mailto links --------------------------------------------------------
 
 SAFE = ["https://dost.quangngai.gov.vn/", "http://example.org/a", "mailto:vanphong@example.vn"]

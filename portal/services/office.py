@@ -241,6 +241,8 @@ def _keep_as_prepared(profile: Path) -> None:
 
 
 _UNSHARE: list[str] | None = None
+_MEMORY_SIGNS: Final = ("bad_alloc", "Cannot allocate memory", "out of memory",
+                         "failed to map segment")
 
 
 def _network_off() -> list[str]:
@@ -308,11 +310,13 @@ def _run(source: Path, target: str, outdir: Path, profile: Path, deadline: float
         _kill(process)
     produced = sorted(outdir.iterdir())
     errors = stderr.decode("utf-8", "replace")[-300:].strip()
-    if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not produced:
+    # soffice.bin's signal comes back negative, or as 128 + N through its launcher.
+    signals = {abs(process.returncode or 0), (process.returncode or 0) - 128}
+    if not produced and signals & {signal.SIGXCPU, signal.SIGKILL}:
         raise OfficeFailed("timeout", f"LibreOffice stopped by its CPU limit ({errors})")
-    if process.returncode == -signal.SIGSEGV or "bad_alloc" in errors or "std::bad_alloc" in errors:
-        if not produced:
-            raise OfficeFailed("memory", f"LibreOffice ran out of memory ({errors})")
+    if not produced and (any(sign in errors for sign in _MEMORY_SIGNS)
+                         or signals & {signal.SIGSEGV, signal.SIGABRT}):
+        raise OfficeFailed("memory", f"LibreOffice ran out of memory ({errors})")
     if not produced or produced[0].stat().st_size == 0:
         raise OfficeFailed(
             "damaged", f"LibreOffice could not open the file (exit {process.returncode}: {errors})")
