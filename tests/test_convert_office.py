@@ -144,6 +144,23 @@ def test_footnotes_stay_at_the_foot_of_their_page(tmp_path):
     assert body[2] < 200 and note[2] > 600  # body at the top, the footnote at the foot
 
 
+def test_page_size_is_the_authors_and_a4_when_none_is_given(tmp_path):
+    w = docmaker.W_NAMESPACE
+    letter = docmaker.make_docx(tmp_path / "letter.docx", document=(
+        f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>'
+        "<w:p><w:r><w:t>Letter</w:t></w:r></w:p><w:sectPr>"
+        '<w:pgSz w:w="12240" w:h="15840" w:orient="portrait"/></w:sectPr></w:body></w:document>'))
+    landscape = docmaker.make_docx(tmp_path / "landscape.docx", document=(
+        f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>'
+        "<w:p><w:r><w:t>Ngang</w:t></w:r></w:p><w:sectPr>"
+        '<w:pgSz w:w="16838" w:h="11906" w:orient="landscape"/></w:sectPr></w:body></w:document>'))
+    unsized = docmaker.make_docx(tmp_path / "unsized.docx", ["Không khai báo khổ giấy"])
+    sizes = [normalise(path, "docx", tmp_path / f"{path.stem}.pdf").page_sizes[0]
+             for path in (letter, landscape, unsized)]
+    assert [[round(width), round(height), rotation] for width, height, rotation in sizes] == [
+        [612, 792, 0], [842, 595, 0], [595, 842, 0]]
+
+
 # -- text normalised to NFC -----------------------------------------------------------------
 
 
