@@ -3,8 +3,9 @@
     gunicorn wsgi:app                     # 4 workers on 127.0.0.1:8000
     GUNICORN_WORKERS=8 gunicorn wsgi:app
 
-An upload is checked and converted in a child process that may take up to about a minute for
-a large Word file, so the worker timeout is longer than gunicorn's default of 30 s.
+An upload is checked and converted in a child process: a long Word report converted by
+LibreOffice on a busy server may take up to 330 s (the child's limit), so the worker timeout is
+longer than that (gunicorn's default of 30 s would kill the upload).
 """
 
 import os
@@ -15,7 +16,8 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 # holds one thread, while the worker's other threads go on serving.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+# A long Word report may take minutes to convert (see convert.py's limits).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "360"))
 graceful_timeout = 30
 # Behind a reverse proxy on the same machine: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

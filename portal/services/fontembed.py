@@ -38,7 +38,9 @@ def embed_fonts(src: Path, dst: Path, *, timeout: float = GS_SECONDS) -> bool:
         "-dAutoRotatePages=/None", "-dPassThroughJPEGImages=true",
         "-dDownsampleColorImages=false", "-dDownsampleGrayImages=false",
         "-dDownsampleMonoImages=false", "-sColorConversionStrategy=LeaveColorUnchanged",
-        f"-sOutputFile={dst}", "-f", str(src),
+        f"-sOutputFile={dst}",
+        # The standard 14 fonts are on pdfwrite's never-embed list unless it is emptied.
+        "-c", "<</NeverEmbed [ ]>> setdistillerparams", "-f", str(src),
     ]
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -151,6 +151,8 @@ def prepare_copy(src: Path, dst: Path, notes: list[str]) -> bool:
                 new = data
                 if _TEXT_PARTS.match(info.filename):
                     new = nfc_xml(data)
+                if info.filename == "word/document.xml":
+                    new = a4_when_unsized(new)
                 elif info.filename.endswith(".rels"):
                     new = _internal_relationships(data)
                 if new != data:
@@ -180,6 +182,25 @@ def nfc_xml(data: bytes) -> bytes:
     if unicodedata.is_normalized("NFC", text):
         return data
     return unicodedata.normalize("NFC", text).encode("utf-8")
+
+
+_A4: Final = b'<w:pgSz w:w="11906" w:h="16838"/>'
+
+
+def a4_when_unsized(document: bytes) -> bytes:
+    """A4 for a Word body that names no page size at all (Word always writes one; LibreOffice
+    would take US Letter, the OOXML default). A size the author chose is never changed."""
+    if b"<w:pgSz" in document or b"</w:body>" not in document:
+        return document
+    last = document.rfind(b"<w:sectPr")
+    if last >= 0 and document.find(b"</w:body>", last) >= 0 \
+            and document.find(b"</w:p>", last) < 0:
+        end = document.find(b">", last)
+        if document[end - 1:end] == b"/":  # <w:sectPr/>
+            return document[:end - 1] + b">" + _A4 + b"</w:sectPr>" + document[end + 1:]
+        return document[:end + 1] + _A4 + document[end + 1:]
+    body_end = document.rfind(b"</w:body>")
+    return document[:body_end] + b"<w:sectPr>" + _A4 + b"</w:sectPr>" + document[body_end:]
 
 
 def _internal_relationships(data: bytes) -> bytes:
@@ -241,6 +262,8 @@ def _keep_as_prepared(profile: Path) -> None:
 
 
 _UNSHARE: list[str] | None = None
+_MEMORY_SIGNS: Final = ("bad_alloc", "Cannot allocate memory", "out of memory",
+                         "failed to map segment")
 
 
 def _network_off() -> list[str]:
@@ -308,11 +331,13 @@ def _run(source: Path, target: str, outdir: Path, profile: Path, deadline: float
         _kill(process)
     produced = sorted(outdir.iterdir())
     errors = stderr.decode("utf-8", "replace")[-300:].strip()
-    if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not produced:
+    # soffice.bin's signal comes back negative, or as 128 + N through its launcher.
+    signals = {abs(process.returncode or 0), (process.returncode or 0) - 128}
+    if not produced and signals & {signal.SIGXCPU, signal.SIGKILL}:
         raise OfficeFailed("timeout", f"LibreOffice stopped by its CPU limit ({errors})")
-    if process.returncode == -signal.SIGSEGV or "bad_alloc" in errors or "std::bad_alloc" in errors:
-        if not produced:
-            raise OfficeFailed("memory", f"LibreOffice ran out of memory ({errors})")
+    if not produced and (any(sign in errors for sign in _MEMORY_SIGNS)
+                         or signals & {signal.SIGSEGV, signal.SIGABRT}):
+        raise OfficeFailed("memory", f"LibreOffice ran out of memory ({errors})")
     if not produced or produced[0].stat().st_size == 0:
         raise OfficeFailed(
             "damaged", f"LibreOffice could not open the file (exit {process.returncode}: {errors})")
