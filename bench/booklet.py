@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import os
 import statistics
@@ -56,12 +57,10 @@ FLOOR = ("import pikepdf, sys\n"
          "out.save(sys.argv[1])\n")
 
 
-def setup(folder: Path) -> dict[str, str]:
-    """A portal instance in ``folder`` with the seven papers uploaded; returns its env."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
-           "UPLOAD_DIR": str(folder / "uploads"), "PORTAL_ENV": "development",
-           "FLASK_APP": "wsgi"}
-    os.environ.update({key: env[key] for key in ("DATABASE_URL", "UPLOAD_DIR", "PORTAL_ENV")})
+def setup(folder: Path) -> None:
+    """A portal instance in ``folder`` with the seven papers uploaded."""
+    os.environ.update({"DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
+                       "UPLOAD_DIR": str(folder / "uploads"), "PORTAL_ENV": "development"})
     logging.disable(logging.INFO)  # the upload mails
     from portal import create_app
     from portal.extensions import db
@@ -79,10 +78,9 @@ def setup(folder: Path) -> dict[str, str]:
             path = CORPUS / relative
             assignment = submissions.get_assignment(seminar, position)
             submissions.upload(assignment, office, io.BytesIO(path.read_bytes()), path.name)
-    return env
 
 
-def converted(env: dict[str, str]) -> list[str]:
+def converted() -> list[str]:
     from portal import create_app
     from portal.services import seminars, submissions
     from portal.storage import get_storage
@@ -92,6 +90,17 @@ def converted(env: dict[str, str]) -> list[str]:
         storage = get_storage()
         return [str(storage.path(a.current_submission.normalised_path))
                 for a in submissions.assignments_with_revisions(seminars.current_seminar())]
+
+
+def setup_child(folder: Path) -> None:
+    """Run in its own process, so the measuring parent stays small: a child's peak RSS
+    starts from its parent's size at fork time."""
+    import pikepdf
+
+    setup(folder)
+    papers = converted()
+    pages = sum(len(pikepdf.open(p).pages) for p in papers)
+    print(json.dumps({"papers": papers, "pages": pages}))
 
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
@@ -116,17 +125,23 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.setup:
+        setup_child(args.setup)
+        return
     python = sys.executable
     flask = [python, "-m", "flask", "booklet", "build"]
     with tempfile.TemporaryDirectory(prefix="bench-booklet-") as tmp:
         folder = Path(tmp)
-        env = setup(folder)
-        papers = converted(env)
+        made = subprocess.run([python, __file__, "--setup", str(folder)], check=True,
+                              capture_output=True, text=True, cwd=ROOT)
+        inputs = json.loads(made.stdout.strip().splitlines()[-1])
+        papers, pages = inputs["papers"], inputs["pages"]
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
+               "UPLOAD_DIR": str(folder / "uploads"), "PORTAL_ENV": "development",
+               "FLASK_APP": "wsgi"}
         run(flask, env)  # the first build renders and caches; later builds are "nothing changed"
-        import pikepdf
-
-        pages = sum(len(pikepdf.open(p).pages) for p in papers)
         print(f"inputs: {len(papers)} converted papers, {pages} pages")
         times: dict[str, list[float]] = {"floor": [], "build": [], "a4": [], "a5": []}
         cpu: dict[str, list[float]] = {name: [] for name in times}
