@@ -1,14 +1,23 @@
 """Build the proceedings booklet from papers already normalised to PDF (see ``convert``).
 
-The front matter (cover, agenda, table of contents, and a placeholder page for each missing
-paper) is one WeasyPrint render of ``templates/pdf/front_matter.html``; everything else is
-pikepdf in one process: the pages are merged, then every page but the cover gets its number
-stamped bottom centre as viewed (whatever its size, origin or /Rotate), a draft gets a
-"BẢN NHÁP" mark on every page, and the page labels, bookmarks and metadata are written.
+The front matter (cover, agenda with the programme's times, table of contents, and a
+placeholder page for each missing paper) is one WeasyPrint render of
+``templates/pdf/front_matter.html`` through the shared setup in ``weasy`` (the bundled
+Liberation Serif, one FontConfiguration); everything else is pikepdf in one process: the
+pages are merged, links other than http/https/mailto are removed, font subsets that share a
+name but not a program are renamed, every page but the cover gets its number (bottom centre
+as viewed, whatever its size, origin or /Rotate; moved to a free place, or the page's content
+scaled down, where the paper has ink there; never a box over the paper), a draft gets a
+"BẢN NHÁP" mark on every page, and the page labels, bookmarks and metadata are written. The
+same inputs give the same bytes (no build time, an /ID derived from the content).
 
-The stamp font is a small subset of the bundled Liberation Serif, built once per process
-and embedded as a Type 0 font with a ToUnicode map, so the numbers and the mark are
-extractable text. Pure functions: no Flask, no database.
+Print editions (``build_edition``) are made from a final booklet: "a4" (every page A4
+portrait, papers on right-hand pages, padded to a multiple of 4, TrimBox) and "a5-booklet"
+(the A4 edition imposed two-up in saddle-stitch order).
+
+The stamp font is a small subset of the bundled Liberation Serif, embedded as a Type 0 font
+with a ToUnicode map, so the numbers and the mark are extractable text. Pure functions: no
+Flask, no database.
 """
 
 from __future__ import annotations
