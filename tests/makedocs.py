@@ -23,7 +23,7 @@ def _ascii_subset() -> tuple[bytes, list[int], dict]:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(FONT_FILE))
+    font = TTFont(str(FONT_FILE), recalcTimestamp=False)
     options = subset.Options()
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)

@@ -472,3 +472,12 @@ def test_print_editions_are_reproducible(screen, tmp_path):
         assert first.sha256 == second.sha256
         assert (tmp_path / f"1-{edition}.pdf").read_bytes() == \
             (tmp_path / f"2-{edition}.pdf").read_bytes()
+
+
+def test_stamp_font_bytes_do_not_depend_on_the_time(monkeypatch):
+    """fontTools stamps the subset's head table with the time unless told not to."""
+    import time as time_module
+
+    first = assemble._make_stamp_font().data
+    monkeypatch.setattr(time_module, "time", lambda: 2_000_000_000.0)
+    assert assemble._make_stamp_font().data == first

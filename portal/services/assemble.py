@@ -1,14 +1,23 @@
 """Build the proceedings booklet from papers already normalised to PDF (see ``convert``).
 
-The front matter (cover, agenda, table of contents, and a placeholder page for each missing
-paper) is one WeasyPrint render of ``templates/pdf/front_matter.html``; everything else is
-pikepdf in one process: the pages are merged, then every page but the cover gets its number
-stamped bottom centre as viewed (whatever its size, origin or /Rotate), a draft gets a
-"BẢN NHÁP" mark on every page, and the page labels, bookmarks and metadata are written.
+The front matter (cover, agenda with the programme's times, table of contents, and a
+placeholder page for each missing paper) is one WeasyPrint render of
+``templates/pdf/front_matter.html`` through the shared setup in ``weasy`` (the bundled
+Liberation Serif, one FontConfiguration); everything else is pikepdf in one process: the
+pages are merged, links other than http/https/mailto are removed, font subsets that share a
+name but not a program are renamed, every page but the cover gets its number (bottom centre
+as viewed, whatever its size, origin or /Rotate; moved to a free place, or the page's content
+scaled down, where the paper has ink there; never a box over the paper), a draft gets a
+"BẢN NHÁP" mark on every page, and the page labels, bookmarks and metadata are written. The
+same inputs give the same bytes (no build time, an /ID derived from the content).
 
-The stamp font is a small subset of the bundled Liberation Serif, built once per process
-and embedded as a Type 0 font with a ToUnicode map, so the numbers and the mark are
-extractable text. Pure functions: no Flask, no database.
+Print editions (``build_edition``) are made from a final booklet: "a4" (every page A4
+portrait, papers on right-hand pages, padded to a multiple of 4, TrimBox) and "a5-booklet"
+(the A4 edition imposed two-up in saddle-stitch order).
+
+The stamp font is a small subset of the bundled Liberation Serif, embedded as a Type 0 font
+with a ToUnicode map, so the numbers and the mark are extractable text. Pure functions: no
+Flask, no database.
 """
 
 from __future__ import annotations
@@ -344,7 +353,8 @@ def _build(
                 places += [CENTRE] * rendered.placeholders[ordered.index(part)][1]
             else:
                 places += number_places(part.pdf, len(source.pages), cache_dir)
-        _stamp_pages(booklet, draft, places)
+        _stamp_pages(booklet, draft, places, font=_stamp_font_in(
+            Path(cache_dir) if cache_dir is not None else None))
         _finish_document(booklet, front, ordered, start_indices, rendered, created)
 
         report("saving", 0.75)
@@ -789,13 +799,59 @@ class _StampFont:
         return sum(self.widths[self.gids[char]] for char in text) * size / 1000
 
 
-@functools.lru_cache(maxsize=1)
+_STAMP_FONT_VERSION = "2"
+
+
 def _stamp_font() -> _StampFont:
-    """Subset Liberation Serif Regular to the digits and the draft mark (once a process)."""
+    return _stamp_font_in(None)
+
+
+@functools.lru_cache(maxsize=2)
+def _stamp_font_in(cache_dir: Path | None) -> _StampFont:
+    """The stamp font: made once a process, or read from ``cache_dir`` (subsetting costs
+    about half a second of CPU, mostly importing fontTools)."""
+    source = FONT_DIR / "LiberationSerif-Regular.ttf"
+    if cache_dir is None:
+        return _make_stamp_font()
+    stat = source.stat()
+    key = hashlib.sha256(
+        f"{_STAMP_FONT_VERSION}|{_STAMP_CHARS}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+    ).hexdigest()[:24]
+    meta_path = Path(cache_dir) / f"stamp-font-{key}.json"
+    data_path = meta_path.with_suffix(".ttf")
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        meta = json.loads(meta_path.read_text())
+        data = data_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == meta["sha256"]:
+            return _StampFont(
+                data=data, name=meta["name"], gids=meta["gids"],
+                widths={int(k): int(v) for k, v in meta["widths"].items()},
+                ascent=meta["ascent"], descent=meta["descent"], cap_height=meta["cap_height"],
+                bbox=tuple(meta["bbox"]))
+    font = _make_stamp_font()
+    with contextlib.suppress(OSError):
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        meta = {"sha256": hashlib.sha256(font.data).hexdigest(), "name": font.name,
+                "gids": font.gids, "widths": font.widths, "ascent": font.ascent,
+                "descent": font.descent, "cap_height": font.cap_height,
+                "bbox": list(font.bbox)}
+        for path, payload in ((data_path, font.data), (meta_path, json.dumps(meta).encode())):
+            tmp = temporary_path(path)
+            try:
+                tmp.write_bytes(payload)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+    return font
+
+
+def _make_stamp_font() -> _StampFont:
+    """Subset Liberation Serif Regular to the digits and the draft mark."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(FONT_DIR / "LiberationSerif-Regular.ttf"), lazy=True)
+    font = TTFont(str(FONT_DIR / "LiberationSerif-Regular.ttf"), lazy=True,
+                  recalcTimestamp=False)  # the same bytes in every build
     options = subset.Options()
     options.layout_features = []
     options.hinting = False
@@ -1136,12 +1192,13 @@ STAMP_KEY = "/BkltStamp"  # marks the content streams the build added to a page
 
 
 def _stamp_pages(booklet: Pdf, draft: bool, places: Sequence[Place] | None = None,
-                 first: int = 1, numbers: Sequence[int | None] | None = None) -> None:
+                 first: int = 1, numbers: Sequence[int | None] | None = None,
+                 font: _StampFont | None = None) -> None:
     """Number the pages bottom centre as viewed (or where ``places`` says), the cover
     (page 1) excepted; mark drafts. No box is painted: where the paper has ink in the
     number's band the number goes elsewhere or the content is scaled down (``places``).
     ``numbers`` overrides the printed number per page (None: no number)."""
-    font = _stamp_font()
+    font = font or _stamp_font()
     font_ref = _font_object(booklet, font)
     push = booklet.make_stream(b"q\n")  # shared: saves the page's initial state
     push[STAMP_KEY] = True
@@ -1325,7 +1382,8 @@ def _blank_page(pdf: Pdf) -> pikepdf.Page:
         Resources=Dictionary(), Contents=pdf.make_stream(b""))))
 
 
-def _a4_edition(pdf: Pdf, starts: Sequence[int]) -> tuple[list[int | None], int]:
+def _a4_edition(pdf: Pdf, starts: Sequence[int], cache_dir: Path | None = None
+                ) -> tuple[list[int | None], int]:
     """Turn the screen booklet ``pdf`` into the A4 print edition in place. Returns the
     printed number of every page (None for blank pages) and how many blanks were added.
 
@@ -1362,7 +1420,7 @@ def _a4_edition(pdf: Pdf, starts: Sequence[int]) -> tuple[list[int | None], int]
     stamp_numbers: list[int | None] = [None] * len(sequence)
     for index in restamp:
         stamp_numbers[index] = numbers[index] if numbers[index] != 1 else None
-    _stamp_pages(pdf, draft=False, numbers=stamp_numbers)
+    _stamp_pages(pdf, draft=False, numbers=stamp_numbers, font=_stamp_font_in(cache_dir))
     nums = Array()
     for index, number in enumerate(numbers):
         nums.extend([index, Dictionary(S=Name.D, St=number) if number is not None
@@ -1407,7 +1465,8 @@ def _a5_booklet(a4: Pdf) -> tuple[Pdf, dict[int, int]]:
     return out, sides
 
 
-def build_edition(source: Path, out: Path, edition: str, starts: Sequence[int]) -> EditionResult:
+def build_edition(source: Path, out: Path, edition: str, starts: Sequence[int],
+                  cache_dir: Path | None = None) -> EditionResult:
     """Make a print edition of the final booklet ``source`` (its papers start on the pages
     ``starts``) into ``out``: "a4" or "a5-booklet". Deterministic: the same booklet gives
     the same bytes."""
@@ -1419,7 +1478,8 @@ def build_edition(source: Path, out: Path, edition: str, starts: Sequence[int]) 
         with pikepdf.open(source) as pdf:
             targets = _outline_targets(pdf)
             index_of = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
-            numbers, blanks = _a4_edition(pdf, starts)
+            numbers, blanks = _a4_edition(pdf, starts,
+                                          Path(cache_dir) if cache_dir is not None else None)
             moved = {index_of[page.obj.objgen]: position
                      for position, page in enumerate(pdf.pages) if page.obj.objgen in index_of}
             info = {str(key): str(value) for key, value in pdf.docinfo.items()}

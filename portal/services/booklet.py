@@ -398,7 +398,7 @@ def build_edition(booklet: Booklet, edition: str, actor: User | None = None,
     temp = storage.new_temp_path(".pdf")
     try:
         result = assemble.build_edition(storage.path(booklet.stored_path), temp, edition,
-                                        starts)
+                                        starts, cache_dir=storage.path("cache/front"))
         storage.place(temp, relative)
     except assemble.BookletError as error:
         log.error("print edition failed: %s", error)
