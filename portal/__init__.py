@@ -86,8 +86,11 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from .storage import Storage
 
     app.extensions["storage"] = Storage(app.config["UPLOAD_DIR"])
-    # What a killed worker left in .tmp/ (its process has gone) is removed as we start.
-    app.extensions["storage"].sweep_leftovers()
+    # What a killed worker left in .tmp/ (its process has gone) is removed as we start, with
+    # any file it placed without committing its row.
+    from .services.integrity import sweep_at_start
+
+    sweep_at_start(app, app.extensions["storage"])
 
     from .attendee import bp as attendee_bp
     from .auth import bp as auth_bp

@@ -503,20 +503,31 @@ def backup_restore(archive: Path, force: bool):
         fail(str(error))
     for line in backup.summarise(result.manifest):
         click.echo(line)
-    click.echo(f"Restored {result.files} file(s), {result.bytes} bytes, and the database; "
-               f"all verified.")
     for name in result.left_in_place:
         click.echo(f"left in place (not in the backup): {name}")
     revision = result.manifest["database"].get("alembic_revision")
     heads = backup.migration_heads(Path(current_app.extensions["migrate"].directory))
     if revision and heads and revision not in heads:
         click.echo(f"The backup's schema is at revision {revision}; run `flask db upgrade`.")
+    # The final check: the restored rows against the restored files. An archive whose
+    # manifest was edited to match a changed file passes the manifest's sha256s but not this.
     report = integrity.check(storage)
-    if report.clean:
-        click.echo(f"storage check: ok, {report.checked} file(s) checked")
-    else:
-        click.echo(f"storage check: {len(report.missing)} missing, {len(report.corrupt)} "
-                   f"differ, {len(report.stray)} without a row — run `flask storage check`.")
+    if not report.clean:
+        for relative in report.missing:
+            click.echo(f"missing: {relative} (a row points at it)", err=True)
+        for relative in report.corrupt:
+            click.echo(f"differs: {relative} (its sha256 is not the one its row recorded)",
+                       err=True)
+        for relative in report.stray:
+            click.echo(f"no row: {relative}", err=True)
+        for relative in report.leftover_files:
+            click.echo(f"leftover temporary file: {relative}", err=True)
+        fail(f"the restore is NOT verified: the final storage check found "
+             f"{len(report.missing)} missing, {len(report.corrupt)} differ, "
+             f"{len(report.stray)} without a row. Do not use this installation; restore "
+             f"another backup.")
+    click.echo(f"Restored {result.files} file(s), {result.bytes} bytes, and the database; "
+               f"all verified (storage check: ok, {report.checked} file(s) checked).")
 
 
 minutes_cli = AppGroup("minutes", help="The minutes of the seminar (biên bản), drafted.")

@@ -25,7 +25,17 @@ please try again in a few seconds.</p><p><a href="/">Trang tọa đàm / The sem
 </main></body></html>"""
 
 
+# A 503 that does not say otherwise (the storage is full, …): when to come back.
+RETRY_AFTER_SECONDS = "120"
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.after_request
+    def say_when_to_retry(response):
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_template("errors/csrf.html"), 400

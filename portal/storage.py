@@ -20,6 +20,7 @@ would be a safe rule.)
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -28,7 +29,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 TMP_DIR = ".tmp"
 LEFTOVER_AGE = 3600  # seconds: no upload or build keeps a temporary file this long
+# A note in the process's .tmp/<pid>/ naming a file placed and not yet committed: when the
+# process dies before its commit, the next start removes that file unless a row uses it.
+PENDING_PREFIX = "placed-"
 
 
 class StorageError(Exception):
@@ -168,13 +172,16 @@ class Storage:
         temporary name is only logged: the caller discards its temporary file anyway).
         """
         target = self.path(relative)
+        pending = self._pending_note(relative)
         try:
+            pending.write_text(relative, encoding="utf-8")  # before the name is taken
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
             try:
                 os.link(temp, target)
             except FileExistsError:
+                pending.unlink(missing_ok=True)
                 raise AlreadyExists(relative) from None
             except OSError as error:
                 if error.errno not in _NO_HARD_LINKS:
@@ -186,11 +193,37 @@ class Storage:
                 except OSError as error:
                     log.warning("could not remove the temporary file %s: %s", temp, error)
         except StorageError:
+            pending.unlink(missing_ok=True)
             raise
         except OSError as error:
+            pending.unlink(missing_ok=True)
             raise StorageError(str(error)) from error
         _fsync_dir(target.parent)
         return target
+
+    def _pending_note(self, relative: str) -> Path:
+        digest = hashlib.sha1(relative.encode("utf-8")).hexdigest()[:24]  # noqa: S324 - a name
+        return self._tmp_dir() / f"{PENDING_PREFIX}{digest}"
+
+    def settle(self, *relatives: str) -> None:
+        """The files ``relatives`` placed by this process are committed (or removed again):
+        forget their pending notes. Never fails."""
+        for relative in relatives:
+            try:
+                self._pending_note(relative).unlink(missing_ok=True)
+            except (OSError, StorageError):
+                log.warning("could not remove the pending note of %s", relative)
+
+    def pending_in(self, entry: TempEntry) -> set[str]:
+        """The files a process placed without settling them, from its pending notes."""
+        found = set()
+        for name in entry.files:
+            if Path(name).name.startswith(PENDING_PREFIX):
+                try:
+                    found.add(self.path(name).read_text(encoding="utf-8").strip())
+                except (OSError, ValueError, NotFound):
+                    continue
+        return {relative for relative in found if relative and not relative.startswith(".")}
 
     @staticmethod
     def _place_without_link(temp: Path, target: Path, relative: str) -> None:
@@ -266,11 +299,30 @@ class Storage:
         else:
             path.unlink(missing_ok=True)
 
-    def sweep_leftovers(self) -> int:
-        """Remove what killed processes left in ``.tmp/``; never fails. Returns how many."""
+    def sweep_leftovers(self, referenced: Callable[[set[str]], set[str]] | None = None) -> int:
+        """Remove what killed processes left in ``.tmp/``; never fails. Returns how many.
+
+        A process killed between placing a file and committing its row left a pending note:
+        the file goes too unless ``referenced(paths)`` (the paths some row uses) says it is
+        used. Without ``referenced``, or when it fails, such a folder is kept for later."""
         removed = 0
         for entry in self.temp_entries():
             if entry.leftover:
+                pending = self.pending_in(entry)
+                if pending:
+                    try:
+                        if referenced is None:
+                            continue
+                        used = referenced(pending)
+                    except Exception:  # noqa: BLE001 - judged at the next start or by --fix
+                        log.warning("kept %s: could not tell whether rows use %s",
+                                    entry.relative, sorted(pending), exc_info=True)
+                        continue
+                    for relative in sorted(pending - used):
+                        log.warning("removed %s: placed by process %s, which died before "
+                                    "its row was committed", relative, entry.owner)
+                        with contextlib.suppress(OSError, ValueError):
+                            self.delete(relative)
                 try:
                     self.remove_temp(entry)
                 except OSError:

@@ -324,3 +324,59 @@ def test_pg_dump_matches_the_server_version(tmp_path):
     assert url.startswith("postgresql://") and "+psycopg" not in url
     assert ":portal_test@" not in url and env.get("PGPASSWORD")  # not in the process list
     _dispose(app)
+
+
+def _tamper_with_matching_manifest(good: Path, bad: Path) -> str:
+    """Change one paper and edit the manifest to match it: the archive is consistent with
+    itself, but not with the database rows it carries."""
+    import hashlib
+
+    with tarfile.open(good) as tar:
+        paper = next(info for info in tar.getmembers() if _first_paper(info))
+        data = tar.extractfile(paper).read()
+    changed = data[:-10] + b"0123456789"
+    relative = paper.name[len("files/"):]
+
+    def change(info, content):
+        if info.name == paper.name:
+            content = changed
+        elif info.name == "manifest.json":
+            manifest = json.loads(content)
+            for item in manifest["files"]:
+                if item["path"] == relative:
+                    item["sha256"] = hashlib.sha256(changed).hexdigest()
+            content = json.dumps(manifest).encode()
+        return [(info, content)]
+
+    _rewrite(good, bad, change)
+    return relative
+
+
+def test_a_restore_whose_final_check_differs_fails_and_says_what(populated, backend, tmp_path):
+    app = populated
+    good = tmp_path / "good.tar.gz"
+    make_backup(app, good)
+    bad = tmp_path / "edited.tar.gz"
+    relative = _tamper_with_matching_manifest(good, bad)
+    fresh = fresh_installation(tmp_path, backend, app)
+    result = fresh.test_cli_runner().invoke(args=["backup", "restore", str(bad)])
+    assert result.exit_code != 0, result.output
+    assert f"differs: {relative}" in result.output
+    assert "NOT verified" in result.output
+    assert "all verified" not in result.output
+    _dispose(fresh)
+
+
+def test_a_refused_restore_leaves_the_installation_as_found(populated, tmp_path):
+    app = populated
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(gzip.compress(b"just some text, not a tar"))
+    fresh = fresh_installation(tmp_path, "sqlite", app)  # no database file yet
+    folder = tmp_path / "fresh"
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    result = fresh.test_cli_runner().invoke(args=["backup", "restore", str(bad)])
+    assert result.exit_code == 1 and "damaged" in result.output
+    after = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    assert after == before  # no empty SQLite file, no .tmp/<pid> folder
+    assert not (folder / "portal.sqlite3").exists()
+    _dispose(fresh)

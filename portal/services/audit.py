@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "attendance.move_to_waitlist": _l("moved to the waiting list"),
     "attendance.set_registration_open": _l("self-registration opened or closed"),
     "booklet.build": _l("booklet built"),
+    "booklet.build_failed": _l("booklet build failed"),
     "mail.remind": _l("reminders sent"),
 }
 

@@ -30,6 +30,7 @@ then restores the database (SQLite: the backup API into the configured file; Pos
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -463,7 +464,11 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
 def installation_in_use(storage: Storage, engine: Engine) -> list[str]:
     """Why this installation is not fresh (empty list: it is)."""
     reasons = []
+    database_file = _sqlite_file(engine)
+    fresh_file = database_file is not None and not database_file.exists()
     for table, what in (("seminar", "seminar(s)"), ("user_account", "account(s)")):
+        if fresh_file:
+            break  # no database file yet: fresh (and connecting would create one)
         try:
             with engine.connect() as conn:
                 count = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -552,9 +557,12 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
             "into a fresh installation: an empty database (after `flask db upgrade` at most) "
             "and an empty upload folder. To replace this installation with the backup, run "
             "the command again with --force.")
+    found = _as_found(storage, engine)
+    database_replaced = False
     try:
         staging = storage.new_temp_dir("restore-")
     except StorageError as error:
+        found.put_back()
         raise BackupError(f"the upload folder is not writable: {error}") from None
     try:
         say(f"Checking {archive} …")
@@ -571,6 +579,7 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
             before_database()
         engine.dispose()
         dump = staging / manifest["database"]["member"]
+        database_replaced = True
         if kind == "sqlite":
             _restore_sqlite(engine, dump)  # the whole file: tables it lacks are gone too
         else:
@@ -614,6 +623,53 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
         raise BackupError(f"the restore failed: {error}") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not database_replaced:
+            engine.dispose()
+            found.put_back()  # refused: the installation is left exactly as it was found
+        else:
+            found.remove_new_folders()
+
+
+@dataclass
+class _Found:
+    """What a restore found before it began, to leave a refused restore no trace: the SQLite
+    file (absent in a fresh installation: connecting would create it) and the temporary
+    folders it makes in the upload folder."""
+
+    database: Path | None
+    database_existed: bool
+    folders: list[tuple[Path, bool]]
+
+    def remove_new_folders(self) -> None:
+        for folder, existed in self.folders:  # the innermost first
+            if not existed:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+
+    def put_back(self) -> None:
+        self.remove_new_folders()
+        if self.database is not None and not self.database_existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    Path(f"{self.database}{suffix}").unlink()
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    try:
+        return sqlite_path(engine)
+    except BackupError:  # in memory
+        return None
+
+
+def _as_found(storage: Storage, engine: Engine) -> _Found:
+    database = _sqlite_file(engine)
+    tmp = storage.root / TMP_DIR
+    folders = [(tmp / str(os.getpid()), (tmp / str(os.getpid())).exists()), (tmp, tmp.exists())]
+    return _Found(database, database is not None and database.exists(), folders)
+
+
 
 
 def migration_heads(directory: Path) -> set[str]:

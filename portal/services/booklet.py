@@ -23,7 +23,15 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import Assignment, AssignmentKind, Booklet, Seminar, Submission, User
+from ..models import (
+    Assignment,
+    AssignmentKind,
+    AuditEvent,
+    Booklet,
+    Seminar,
+    Submission,
+    User,
+)
 from ..storage import Storage, StorageError, get_storage
 from . import assemble, audit, documents, programme
 from .errors import BookletNotReady, PortalError, StorageFailed
@@ -203,7 +211,10 @@ def _ensure_converted(revision: Submission, storage: Storage, version: str) -> P
                 raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF."),
                                       n=revision.assignment.position)
             storage.place(temp, relative)
+            storage.settle(relative)  # a derived file, made again whenever it is needed
         except documents.DocumentRefused as refused:
+            if refused.code == "storage_full":
+                raise StorageError(refused.detail) from None
             raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF: %(reason)s"),
                                   n=revision.assignment.position, reason=str(refused)) from None
         finally:
@@ -280,6 +291,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         audit.record("booklet.build", actor, target=placed, draft=draft, pages=result.pages,
                      sha256=result.sha256, seconds=result.seconds)
         db.session.commit()
+        storage.settle(placed)
     except assemble.FontsNotEmbedded as error:
         db.session.rollback()
         _discard(storage, placed)
@@ -317,6 +329,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
 def _discard(storage: Storage, placed: str | None) -> None:
     if placed:
         storage.delete(placed)
+        storage.settle(placed)
 
 
 def _after_final(booklet: Booklet) -> None:
@@ -457,7 +470,18 @@ def read_progress(storage: Storage | None = None) -> dict:
         with storage.open(PROGRESS_FILE) as handle:
             state = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError):
-        return {"state": "idle"}
+        state = {"state": "idle"}
+    failure = _last_failure()
+    if failure is not None:
+        # A failure the progress file could not take (a full disk) is newer than what it says.
+        try:
+            written = clock.as_utc(datetime.fromisoformat(state.get("at", "")))
+        except (TypeError, ValueError):
+            written = None
+        if state.get("state") == "idle" or written is None or written < failure[0]:
+            state = {"state": "failed", "at": failure[0].isoformat(), "message": failure[1]
+                     or str(_l("The booklet could not be built. The previous booklet is "
+                               "unchanged."))}
     if state.get("state") == "running":
         try:
             at = datetime.fromisoformat(state.get("at", ""))
@@ -485,6 +509,39 @@ def write_progress(storage: Storage, **state) -> None:
         log.warning("could not write the build progress")
 
 
+def _build_failed(storage: Storage, actor: User | None, draft: bool, message: str) -> None:
+    """Say a build failed, and why, where every worker sees it: the progress file and, since
+    that file cannot be written on a full disk, the audit log in the database."""
+    write_progress(storage, state="failed", message=message, draft=draft)
+    try:
+        db.session.rollback()
+        audit.record("booklet.build_failed", actor, target="draft" if draft else "final",
+                     message=message)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database is what failed: nothing more to tell
+        db.session.rollback()
+        log.exception("could not record the failed build")
+
+
+def _last_failure() -> tuple[datetime, str] | None:
+    """The newest booklet.build or booklet.build_failed event, when it is a failure."""
+    try:
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action.in_(("booklet.build",
+                                                             "booklet.build_failed")))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+    except Exception:  # noqa: BLE001 - the page still shows what the file says
+        db.session.rollback()
+        return None
+    if event is None or event.action != "booklet.build_failed":
+        return None
+    try:
+        message = json.loads(event.detail or "{}").get("message") or ""
+    except ValueError:
+        message = ""
+    return clock.as_utc(event.at), message
+
+
 def start_build(app, seminar_id: int, actor_id: int | None, draft: bool) -> threading.Thread:
     """Build in a background thread of this process; progress goes to ``PROGRESS_FILE``."""
     storage = app.extensions["storage"]
@@ -502,13 +559,16 @@ def start_build(app, seminar_id: int, actor_id: int | None, draft: bool) -> thre
             try:
                 booklet = build(seminar, actor, draft, progress=report, storage=storage)
             except PortalError as error:
-                write_progress(storage, state="failed", message=str(error), draft=draft)
-            except Exception:  # noqa: BLE001 - the previous booklet stays; tell the Office
+                _build_failed(storage, actor, draft, str(error))
+            except Exception as error:  # noqa: BLE001 - the previous booklet stays; say so
                 log.exception("booklet build crashed")
-                write_progress(storage, state="failed", draft=draft,
-                               message=str(_l("The booklet could not be built because of an "
-                                              "unexpected error. The previous booklet is "
-                                              "unchanged.")))
+                if documents.is_no_space(error):
+                    message = _l("The booklet could not be saved (the storage is full or not "
+                                 "writable). The previous booklet is unchanged.")
+                else:
+                    message = _l("The booklet could not be built because of an unexpected "
+                                 "error. The previous booklet is unchanged.")
+                _build_failed(storage, actor, draft, str(message))
             else:
                 write_progress(storage, state="done", fraction=1.0, draft=draft,
                                booklet_id=booklet.id, pages=booklet.pages)

@@ -7,7 +7,9 @@ here run inside a child process with bounded memory and CPU time (see ``docworke
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import math
 import os
 import posixpath
@@ -121,7 +123,25 @@ MESSAGES: dict[str, LazyString] = {
         "The file needs too much memory to be checked, so it was stopped. Make large pictures "
         "smaller, save your paper again as .docx or PDF, then upload it."
     ),
+    # Not the file's fault: the portal's disk is full (callers answer 503, "storage full").
+    "storage_full": _l(
+        "The portal could not save your file right now (the storage is full or not "
+        "writable). Nothing was stored. Please try again later and tell the Office."
+    ),
 }
+
+log = logging.getLogger(__name__)
+
+# How a full disk shows in an error's text (qpdf: "QPDFSystemError: No space left on device").
+NO_SPACE_SIGNS = ("No space left on device", "Disk quota exceeded", "ENOSPC", "EDQUOT")
+
+
+def is_no_space(error: BaseException | str | None) -> bool:
+    """Whether ``error`` (an exception, or its text) means the disk is full."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error or "")
+    return any(sign in text for sign in NO_SPACE_SIGNS)
 
 
 class DocumentRefused(InvalidDocument):
@@ -902,7 +922,21 @@ def run_checked(
         raise DocumentRefused("timeout", f"no answer within {timeout:g} s") from None
     finally:
         _kill_group(process)
+        if convert_to is not None:
+            _remove_partial(Path(convert_to))
     return _read_answer(process.returncode, stdout, stderr)
+
+
+def _remove_partial(target: Path) -> None:
+    """The converter writes ``.<name>.*.part`` beside its target and renames it (pikepdf
+    adds its own ``.pikepdf.<that name>…``); a child killed (timeout, memory) or failing (full
+    disk) leaves them: no .part survives its check. The target's name is unique (mkstemp)."""
+    try:
+        for partial in target.parent.iterdir():
+            if f".{target.name}." in partial.name and partial.name != target.name:
+                partial.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not remove the partial files of %s", target)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -926,6 +960,10 @@ def _read_answer(returncode: int, stdout: bytes, stderr: bytes) -> dict[str, Any
                 continue
             break
     errors = stderr.decode("utf-8", "replace")[-500:]
+    if answer is None and is_no_space(errors):
+        raise DocumentRefused("storage_full", errors.strip())
+    if answer is not None and not answer.get("ok") and is_no_space(answer.get("detail")):
+        raise DocumentRefused("storage_full", str(answer.get("detail")))
     if answer is None:
         if returncode == -signal.SIGXCPU:
             raise DocumentRefused("timeout", "CPU time limit reached")

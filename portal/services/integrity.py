@@ -67,6 +67,34 @@ def check(storage: Storage, verify_hashes: bool = True) -> CheckReport:
     return report
 
 
+def referenced(paths: set[str]) -> set[str]:
+    """Which of ``paths`` a revision or booklet row uses."""
+    if not paths:
+        return set()
+    names = list(paths)
+    used = set(db.session.scalars(select(Submission.stored_path)
+                                  .where(Submission.stored_path.in_(names))))
+    used |= set(db.session.scalars(select(Submission.normalised_path)
+                                   .where(Submission.normalised_path.in_(names))))
+    used |= set(db.session.scalars(select(Booklet.stored_path)
+                                   .where(Booklet.stored_path.in_(names))))
+    return used
+
+
+def sweep_at_start(app, storage: Storage) -> int:
+    """What killed processes left (their temporary files, and files they placed without
+    committing a row), removed as the portal starts; never fails."""
+
+    def used(paths: set[str]) -> set[str]:
+        with app.app_context():
+            try:
+                return referenced(paths)
+            finally:
+                db.session.remove()
+
+    return storage.sweep_leftovers(referenced=used)
+
+
 def remove_stray(storage: Storage, report: CheckReport) -> int:
     """Remove the files no row points at and the leftovers of gone processes."""
     for relative in report.stray:
@@ -77,4 +105,4 @@ def remove_stray(storage: Storage, report: CheckReport) -> int:
     return removed
 
 
-__all__ = ["CheckReport", "check", "remove_stray", "TMP_DIR"]
+__all__ = ["CheckReport", "check", "referenced", "remove_stray", "sweep_at_start", "TMP_DIR"]

@@ -223,6 +223,7 @@ def upload(
             sha256=received.sha256, late=late, on_behalf=on_behalf, **details,
         )
         db.session.commit()
+        storage.settle(*placed)  # committed: nothing for a restart to clean up
     except IntegrityError:
         db.session.rollback()
         _remove(storage, placed)
@@ -263,6 +264,9 @@ def _check(received: Received, converted_tmp: Path) -> dict:
     try:
         return documents.run_checked(received.path, convert_to=converted_tmp)
     except documents.DocumentRefused as refused:
+        if refused.code == "storage_full":  # the disk, not the file: 503, "storage full"
+            log.error("upload could not be checked, the storage is full: %s", refused.detail)
+            raise StorageFailed(_storage_message()) from None
         log.info("upload refused (%s): %s", refused.code, refused.detail)
         raise InvalidDocument(documents.MESSAGES.get(refused.code,
                                                      documents.MESSAGES["damaged"])) from None
@@ -359,11 +363,13 @@ def _remove(storage: Storage, placed: list[str]) -> None:
     for relative in placed:
         if not relative.startswith("converted/"):
             storage.delete(relative)
+            storage.settle(relative)
             continue
         try:
             lock_name(relative)
             if not _referenced(relative):
                 storage.delete(relative)
+            storage.settle(relative)
         except Exception:  # noqa: BLE001 - the upload's own error is the one to report
             log.exception("kept %s: could not tell whether a revision uses it", relative)
         finally:
