@@ -154,11 +154,17 @@ def deactivate_user(email: str):
 @users_cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_users(csv_file: Path):
-    """Import accounts from a UTF-8 CSV (email,name[,password,position,unit,office])."""
+    """Import accounts from a UTF-8 CSV or an Excel workbook (.xlsx, first sheet), with the
+    columns email,name[,password,position,unit,office]."""
     try:
-        text = csv_file.read_text(encoding="utf-8")
+        if csv_file.suffix.lower() == ".xlsx":
+            text = accounts.xlsx_to_csv(csv_file.read_bytes())
+        else:
+            text = csv_file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         fail(f"{csv_file} is not UTF-8 text. Save it as “CSV UTF-8”.")
+    except PortalError as error:
+        fail(str(error))
     try:
         results = accounts.import_users(text)
     except PortalError as error:

@@ -72,8 +72,35 @@ def test_users_import(app, tmp_path):
     with app.app_context():
         a = db.session.scalar(select(User).where(User.email == "a@example.org"))
         assert a.check_password(generated) and a.unit.name == "Phòng Quản lý Khoa học"
+        assert a.must_change_password  # a generated password is changed at the first login
         b = db.session.scalar(select(User).where(User.email == "b@example.org"))
         assert b.is_office and b.check_password("matkhau-b-123")
+        assert not b.must_change_password
+
+
+def test_users_import_reads_an_excel_workbook(app, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["email", "name", "position", "unit", "office"])
+    sheet.append(["x@example.org", "Võ Thị Xuân", "Chuyên viên", "Thanh tra Sở", "no"])
+    sheet.append(["y@example.org", "Hồ Văn Yên", None, None, True])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    result = app.test_cli_runner().invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 accounts." in result.output
+    with app.app_context():
+        x = db.session.scalar(select(User).where(User.email == "x@example.org"))
+        y = db.session.scalar(select(User).where(User.email == "y@example.org"))
+        assert (x.full_name, x.position, x.unit.name, x.is_office) == (
+            "Võ Thị Xuân", "Chuyên viên", "Thanh tra Sở", False)
+        assert y.is_office and y.unit is None
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    refused = app.test_cli_runner().invoke(args=["users", "import", str(broken)])
+    assert refused.exit_code != 0 and "Excel" in refused.output
 
 
 def test_users_import_bad_row_names_its_line_and_imports_nothing(app, tmp_path):

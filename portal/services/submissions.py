@@ -103,8 +103,8 @@ def assignments_with_revisions(seminar: Seminar) -> list[Assignment]:
 
 
 def can_submit(user: User, assignment: Assignment) -> bool:
-    return bool(user.is_office) or (user.unit_id is not None
-                                    and user.unit_id == assignment.unit_id)
+    """The Office, or a presenter (``User.is_presenter``) of the unit that owns the paper."""
+    return bool(user.is_office) or (user.is_presenter and user.unit_id == assignment.unit_id)
 
 
 def check_owner(user: User, assignment: Assignment) -> None:

@@ -45,11 +45,13 @@ CHECK = """
 """
 
 PAGES = {
-    None: ["/", "/login", "/no-such-page"],
+    None: ["/", "/login", "/no-such-page", "/forgot"],
     "presenter": ["/papers", "/papers/2", "/register", "/materials", "/account/password"],
     "attendee": ["/register", "/materials"],
     "office": ["/office", "/office/papers/2", "/office/seminar", "/office/attendees",
-               "/office/booklet", "/office/audit", "/office/mail"],
+               "/office/booklet", "/office/audit", "/office/mail", "/office/people",
+               "/office/people/1", "/office/people/1/reset", "/office/remind",
+               "/office/attendees/1/remove"],
 }
 
 
