@@ -147,11 +147,42 @@ def print_version(revision: Submission | None) -> dict | None:
     return {
         "has_pdf": has_pdf,
         "pages": pages,
-        "page_sizes": revision.page_sizes or "",
+        "page_sizes": ", ".join(_size_labels(revision.page_sizes)),
         "thumbnails": list(range(1, min(pages, PRINT_PREVIEW_PAGES) + 1))
         if has_pdf and previews.available() else [],
         "notes": notes,
     }
+
+
+def _size_labels(stored: str | None) -> list[str]:
+    """The distinct page sizes of a paper ("A4", "Letter landscape", "176×250 mm")."""
+    import json
+
+    try:
+        sizes = json.loads(stored or "[]")
+    except ValueError:
+        return []
+    labels: list[str] = []
+    for size in sizes if isinstance(sizes, list) else []:
+        try:
+            width, height = float(size[0]), float(size[1])
+            rotation = int(size[2]) if len(size) > 2 else 0
+        except (TypeError, ValueError, IndexError):
+            continue
+        if rotation in (90, 270):
+            width, height = height, width
+        short, long_ = sorted((width, height))
+        if abs(short - 595.3) < 3 and abs(long_ - 841.9) < 3:
+            label = "A4"
+        elif abs(short - 612) < 3 and abs(long_ - 792) < 3:
+            label = "Letter"
+        else:
+            label = f"{width * 25.4 / 72:.0f}×{height * 25.4 / 72:.0f} mm"
+        if width > height:
+            label = _("%(size)s landscape", size=label)
+        if label not in labels:
+            labels.append(label)
+    return labels
 
 
 def _current_pdf(position: int) -> tuple[Submission, str]:

@@ -6,9 +6,10 @@ seats left and the next step; a waitlisted person sees their place when refused.
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 
 from portal.services import attendance, seminars, submissions
@@ -150,4 +151,41 @@ def test_the_landing_page_and_the_waiting_list_place(live_app, live_server, brow
     page.goto(live_server.url + "/")
     expect(page.locator("#next-step").get_by_role(
         "link", name=tr(live_app, lang, "See or replace paper %(n)d", n=2))).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize(("lang", "viewport"), [("vi", "phone"), ("en", "desktop")])
+def test_a_presenter_sees_the_paper_as_it_will_be_printed(live_app, live_server, browser, lang,
+                                                         viewport):
+    _world(live_app)
+    size = PHONE if viewport == "phone" else DESKTOP
+    context, page = _context(browser, live_server.url, lang, size, "presenter@example.org")
+    page.goto(live_server.url + "/papers/2")
+    printed = page.locator("#printed")
+    with live_app.test_request_context(), force_locale(lang):
+        pages = ngettext("Revision %(rev)d will take %(num)d page of the booklet.",
+                         "Revision %(rev)d will take %(num)d pages of the booklet.", 3, rev=1)
+    expect(printed.locator("#printed-pages")).to_have_text(re.compile(re.escape(pages)))
+    expect(printed.locator("#printed-pages")).to_contain_text("(A4)")
+    images = printed.locator(".previews img")
+    expect(images).to_have_count(3)
+    for image in images.all():
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=image.element_handle())
+    link = printed.get_by_role("link", name=tr(live_app, lang,
+                                               "Open the PDF as it will be printed"))
+    response = page.request.get(live_server.url + link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    notes = printed.locator("#printed-notes li")
+    if notes.count():  # each note comes with what to do about it
+        for note in notes.all():
+            expect(note.locator(".advice")).to_contain_text(
+                tr(live_app, lang, "What to do:"))
+    else:
+        expect(printed.locator("#printed-no-notes")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= size["width"]
+    screenshot(page, f"printed-{lang}-{viewport}")
     context.close()
