@@ -88,7 +88,8 @@ def show(as_json: bool):
 @seminar_cli.command("set-deadline")
 @click.argument("when")
 def set_deadline(when: str):
-    """Set the deadline: "DD/MM/YYYY HH:MM[:SS]" in Vietnam time (the first late instant)."""
+    """Set the deadline: "DD/MM/YYYY[ HH:MM[:SS]]" in Vietnam time (the first late instant; a
+    date alone means 00:00)."""
     seminar = _seminar()
     try:
         instant = seminars.set_deadline(seminar, when)

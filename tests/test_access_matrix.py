@@ -47,6 +47,8 @@ RULES = {
     "presenter.papers": ("/papers", OWN_PAPER, None),
     "presenter.paper": ("/papers/2", OWN_PAPER, OWN_PAPER),
     "presenter.download_revision": ("/papers/2/revisions/1/download", OWN_PAPER, None),
+    "presenter.print_pdf": ("/papers/2/print.pdf", OWN_PAPER, None),
+    "presenter.print_preview": ("/papers/2/print/page-1.png", OWN_PAPER, None),
     "attendee.register": ("/register", MEMBERS, None),
     "attendee.register_post": ("/register", None, MEMBERS),
     # GET asks first (a confirmation page, or back to /register when not on the list).

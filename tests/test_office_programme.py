@@ -188,3 +188,10 @@ def test_an_extension_after_the_session_start_asks_again(app, client_as):
     with app.app_context():
         assert clock.format_datetime(_seminar().assignments[3].deadline_extension) == \
             "16/05/2021 00:00"
+
+
+def test_the_command_line_takes_a_date_alone_as_midnight(app):
+    result = app.test_cli_runner().invoke(args=["seminar", "set-deadline", "20/04/2021"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert clock.format_datetime(_seminar().deadline, seconds=True) == "20/04/2021 00:00:00"

@@ -55,6 +55,12 @@ def test_the_audit_log_reads_as_sentences_with_filters_and_csv(app, client_as, p
     assert "Nguyễn Thị Văn Phòng đã đổi số chỗ từ 20 thành 25." in html
     assert "đã đổi hạn nộp từ 15/05/2021 00:00 sang 10/05/2021 00:00." in html
     assert "{" not in html
+    # someone registering themselves reads as such
+    with app.app_context():
+        attendance.register(seminars.current_seminar(), db.session.get(User, people["member"]),
+                            db.session.get(User, people["member"]))
+    html = _events(office.get("/office/audit").data.decode())
+    assert "Phạm Thành Viên đã đăng ký dự tọa đàm." in html
     # filter by action
     only = _events(office.get("/office/audit?action=seminar.set_capacity").data.decode())
     assert "số chỗ" in only and "hạn nộp từ" not in only

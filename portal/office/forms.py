@@ -4,12 +4,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import LocalDateTimeField, PortalForm
 
-DATE_HINT = _l("Pick the date, then the time (Vietnam time); without a time it means 00:00. "
-               "Typed dates may be DD/MM/YYYY or DD/MM/YYYY HH:MM.")
-
 
 class DeadlineForm(PortalForm):
-    deadline = LocalDateTimeField(_l("Deadline (DD/MM/YYYY HH:MM, Vietnam time)"),
+    deadline = LocalDateTimeField(_l("Deadline (date and time, Vietnam time)"),
                                   validators=[DataRequired(), Length(max=32)])
     submit = SubmitField(_l("Save the deadline"))
 
@@ -21,9 +18,9 @@ class CapacityForm(PortalForm):
 
 
 class SessionForm(PortalForm):
-    start = LocalDateTimeField(_l("Session starts (DD/MM/YYYY HH:MM)"),
+    start = LocalDateTimeField(_l("Session starts (date and time)"),
                                validators=[DataRequired(), Length(max=32)])
-    end = LocalDateTimeField(_l("Session ends (DD/MM/YYYY HH:MM)"),
+    end = LocalDateTimeField(_l("Session ends (date and time)"),
                              validators=[DataRequired(), Length(max=32)])
     venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Save the session"))
@@ -53,7 +50,7 @@ class ProgrammeForm(PortalForm):
 
 class ExtensionForm(PortalForm):
     deadline = LocalDateTimeField(
-        _l("New deadline for this paper (DD/MM/YYYY HH:MM, Vietnam time)"),
+        _l("New deadline for this paper (date and time, Vietnam time)"),
         validators=[DataRequired(), Length(max=32)])
     reason = StringField(_l("Reason (shown to the presenter)"),
                          validators=[DataRequired(), Length(max=1000)])

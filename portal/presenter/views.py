@@ -104,6 +104,7 @@ def render_paper(assignment: Assignment, form: UploadForm, status: int = 200,
         status=submissions.status_of(assignment),
         labels=submissions.STATUS_LABELS,
         max_mb=current_app_max_mb(),
+        printed=print_version(assignment.current_submission),
         **extra,
     ), status
 
@@ -123,3 +124,104 @@ def download_revision(position: int, number: int):
         abort(404)
     return get_storage().send(revision.stored_path, revision.original_filename,
                               submissions.MIME_TYPES[revision.file_type])
+
+
+# -- the paper as it will be printed ---------------------------------------------------------
+
+PRINT_PREVIEW_PAGES = 3
+
+
+def print_version(revision: Submission | None) -> dict | None:
+    """What the booklet will print for ``revision``: the stored PDF (the converted one for a
+    Word file), its pages, and the notes of the conversion with what to do about each."""
+    from ..note_advice import advise
+    from ..services import materials, previews
+
+    if revision is None:
+        return None
+    source = materials.pdf_source(revision)
+    has_pdf = source is not None and get_storage().exists(source)
+    pages = (revision.normalised_pages or revision.pages or 0) if has_pdf else 0
+    notes = [advise(line) for line in (revision.conversion_notes or "").splitlines()
+             if line.strip()]
+    return {
+        "has_pdf": has_pdf,
+        "pages": pages,
+        "page_sizes": ", ".join(_size_labels(revision.page_sizes)),
+        "thumbnails": list(range(1, min(pages, PRINT_PREVIEW_PAGES) + 1))
+        if has_pdf and previews.available() else [],
+        "notes": notes,
+    }
+
+
+def _size_labels(stored: str | None) -> list[str]:
+    """The distinct page sizes of a paper ("A4", "Letter landscape", "176×250 mm")."""
+    import json
+
+    try:
+        sizes = json.loads(stored or "[]")
+    except ValueError:
+        return []
+    labels: list[str] = []
+    for size in sizes if isinstance(sizes, list) else []:
+        try:
+            width, height = float(size[0]), float(size[1])
+            rotation = int(size[2]) if len(size) > 2 else 0
+        except (TypeError, ValueError, IndexError):
+            continue
+        if rotation in (90, 270):
+            width, height = height, width
+        short, long_ = sorted((width, height))
+        if abs(short - 595.3) < 3 and abs(long_ - 841.9) < 3:
+            label = "A4"
+        elif abs(short - 612) < 3 and abs(long_ - 792) < 3:
+            label = "Letter"
+        else:
+            label = f"{width * 25.4 / 72:.0f}×{height * 25.4 / 72:.0f} mm"
+        if width > height:
+            label = _("%(size)s landscape", size=label)
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def _current_pdf(position: int) -> tuple[Submission, str]:
+    from ..services import materials
+
+    assignment = _own_assignment(position)
+    revision = assignment.current_submission
+    source = materials.pdf_source(revision) if revision is not None else None
+    if source is None or not get_storage().exists(source):
+        abort(404)
+    return revision, source
+
+
+@bp.get("/papers/<int:position>/print.pdf")
+def print_pdf(position: int):
+    """The current revision as the booklet will print it (the converted PDF)."""
+    from ..services import materials
+
+    revision, source = _current_pdf(position)
+    response = get_storage().send(source, materials.pdf_name(revision), "application/pdf",
+                                  inline=source == revision.normalised_path)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/papers/<int:position>/print/page-<int:page>.png")
+def print_preview(position: int, page: int):
+    from flask import send_file
+
+    from ..services import previews
+
+    revision, source = _current_pdf(position)
+    pages = revision.normalised_pages or revision.pages or 0
+    if not 1 <= page <= min(pages, PRINT_PREVIEW_PAGES):
+        abort(404)
+    path = previews.page_png(get_storage(), source, page, width=240)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/png", conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

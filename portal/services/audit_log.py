@@ -38,7 +38,9 @@ SENTENCES = {
                             "Reason: %(reason)s"),
     "assignment.clear_extension": _l("%(who)s removed the extension of %(paper)s."),
     "attendance.register": _l("%(who)s put %(target)s on the attendee list."),
+    "attendance.register:self": _l("%(who)s registered for the seminar."),
     "attendance.cancel": _l("%(who)s cancelled the registration of %(target)s."),
+    "attendance.cancel:self": _l("%(who)s cancelled their own registration."),
     "attendance.remove": _l("%(who)s removed %(target)s from the attendee list."),
     "attendance.promote": _l("%(who)s confirmed %(target)s from the waiting list."),
     "attendance.move_to_waitlist": _l("%(who)s moved %(target)s to the waiting list."),
@@ -154,6 +156,9 @@ def sentence(event: AuditEvent) -> str:
     key = event.action
     if key == "attendance.set_registration_open" and not detail.get("new"):
         key += ":closed"
+    if key in ("attendance.register", "attendance.cancel") and event.actor is not None \
+            and event.actor.email == event.target:
+        key += ":self"
     if key == "booklet.build":
         params["kind"] = _("draft") if detail.get("draft") else _("final")
     template = SENTENCES.get(key, FALLBACK)

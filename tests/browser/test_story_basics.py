@@ -26,7 +26,7 @@ def test_open_switch_language_login_logout(live_app, live_server, page):
     page.get_by_role("button", name="Tiếng Việt").click()
     assert page.get_by_role("heading", name="Chương trình").is_visible()
 
-    page.get_by_role("link", name="Đăng nhập").click()
+    page.get_by_role("link", name="Đăng nhập", exact=True).click()
     page.get_by_label("Email").fill("office@example.org")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()

@@ -96,7 +96,9 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
     presenter_page.locator("input[type=file]").set_input_files(str(paper))
     presenter_page.get_by_role("button", name=tr(app, lang, "Upload")).click()
     presenter_page.wait_for_load_state()
-    expect(presenter_page.get_by_role("link", name=paper.name).first).to_be_visible()
+    # the upload goes with progress; the page shows the stored paper once it is checked
+    expect(presenter_page.get_by_role("link", name=paper.name).first).to_be_visible(
+        timeout=60000)
     screenshot(presenter_page, f"story-{lang}-3-presenter-paper")
 
     # The six other papers arrive through the Office (on behalf of their units).
