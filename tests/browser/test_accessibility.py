@@ -49,7 +49,8 @@ PAGES = {
     "presenter": ["/papers", "/papers/2", "/register", "/materials", "/account/password"],
     "attendee": ["/register", "/materials"],
     "office": ["/office", "/office/papers/2", "/office/seminar", "/office/attendees",
-               "/office/booklet", "/office/audit", "/office/mail"],
+               "/office/booklet", "/office/audit", "/office/mail", "/office/checkin",
+               "/office/minutes"],
 }
 
 
