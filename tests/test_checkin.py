@@ -123,6 +123,8 @@ def test_walk_in_only_while_a_seat_is_free(app_ctx):
         checkin.add_walk_in(seminar, "Người Thứ Ba", "", "", office)
     with pytest.raises(checkin.InvalidInput):
         checkin.add_walk_in(seminar, "   ", "", "", office)
+    assert [row["name"] for row in checkin.state(seminar)["people"]] == [
+        "Người Số 00", "Hoàng Khách"]  # by given name, diacritics folded: "00" < "Khách"
     assert seminar.confirmed_count() == 2
     assert checkin.state(seminar)["arrived"] == 1
     assert db.session.scalar(select(User).where(User.full_name == "Người Thứ Ba")) is None
@@ -289,3 +291,9 @@ def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_door_list_is_in_vietnamese_order():
+    names = ["Lê Văn Zũng", "Đỗ Đức Đạt", "Trần Thị Bảo", "Nguyễn Văn Ánh", "Phạm Văn Anh"]
+    assert sorted(names, key=checkin._name_key) == [
+        "Nguyễn Văn Ánh", "Phạm Văn Anh", "Trần Thị Bảo", "Đỗ Đức Đạt", "Lê Văn Zũng"]
