@@ -5,6 +5,8 @@ walk-ins within the cap, and the attendance exports (CSV, Excel, PDF with times)
 from __future__ import annotations
 
 import io
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -121,6 +123,8 @@ def test_walk_in_only_while_a_seat_is_free(app_ctx):
         checkin.add_walk_in(seminar, "Người Thứ Ba", "", "", office)
     with pytest.raises(checkin.InvalidInput):
         checkin.add_walk_in(seminar, "   ", "", "", office)
+    assert [row["name"] for row in checkin.state(seminar)["people"]] == [
+        "Người Số 00", "Hoàng Khách"]  # by given name, diacritics folded: "00" < "Khách"
     assert seminar.confirmed_count() == 2
     assert checkin.state(seminar)["arrived"] == 1
     assert db.session.scalar(select(User).where(User.full_name == "Người Thứ Ba")) is None
@@ -155,6 +159,87 @@ def test_register_page_shows_the_code_mail_attaches_it(app, people, client_as, m
         assert [part.get_filename() for part in message.iter_attachments()] \
             == ["ma-diem-danh.png"]
         assert message.get_body(preferencelist=("plain",)).get_content() == mail.text
+
+
+def _json_post(client, url, payload, token):
+    return client.post(url, data=json.dumps(payload), content_type="application/json",
+                       headers={"X-CSRFToken": token})
+
+
+def test_door_json_endpoints(app, people, client_as):
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        presenter = db.session.get(User, people["presenter"])
+        registration = attendance.register(seminar, presenter)
+        token, registration_id = _token(registration), registration.id
+        expected = seminar.confirmed_count()
+    office = client_as("office")
+    page = office.get("/office/checkin")
+    assert page.status_code == 200
+    assert "camera=(self)" in page.headers["Permissions-Policy"]
+    html = page.get_data(as_text=True)
+    assert f"đã đến 0/{expected}" in html and "Trần Văn Trình Bày" in html
+    assert "vendor/jsqr/jsQR.js" in html and "<script>" not in html
+    csrf = re.search(r'data-csrf="([^"]+)"', html).group(1)
+
+    clock.set_now(SESSION_DAY + timedelta(minutes=5))  # 07:35: the phone's 07:31 is believed
+    first = _json_post(office, "/office/checkin/check",
+                       {"token": token, "client_id": "a1", "at": "2021-05-18T07:31:00+07:00"},
+                       csrf)
+    assert first.status_code == 200
+    body = first.get_json()
+    assert body["status"] == "checked_in" and body["client_id"] == "a1"
+    assert body["arrived"] == 1
+    again = _json_post(office, "/office/checkin/check",
+                       {"registration_id": registration_id, "client_id": "a2"}, csrf)
+    assert again.get_json()["status"] == "already"
+    assert again.get_json()["message"] == "Trần Văn Trình Bày: đã điểm danh lúc 07:31."
+    refused = _json_post(office, "/office/checkin/check", {"token": "rác", "client_id": "a3"},
+                         csrf)
+    assert refused.status_code == 422
+    assert refused.get_json()["message"] == "Đây không phải mã điểm danh của cổng thông tin."
+    empty = _json_post(office, "/office/checkin/check", {"client_id": "a4"}, csrf)
+    assert empty.status_code == 400
+    garbage = office.post("/office/checkin/check", data=b"\xff\x00",
+                          content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert garbage.status_code == 400
+    unknown = _json_post(office, "/office/checkin/check", {"registration_id": 99999}, csrf)
+    assert unknown.status_code == 422
+    state = office.get("/office/checkin/state.json").get_json()
+    assert state["arrived"] == 1 and state["expected"] == expected and state["csrf"]
+    assert [p["checked_in_at"] for p in state["people"] if p["id"] == registration_id] \
+        == ["07:31"]
+    # No CSRF header: refused, nothing changes.
+    no_csrf = office.post("/office/checkin/check", json={"registration_id": registration_id})
+    assert no_csrf.status_code == 400
+    # Not the Office: forbidden.
+    assert client_as("member").get("/office/checkin/state.json").status_code == 403
+
+
+def test_walk_in_form(app, people, client_as):
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        seminars.set_capacity(seminar, 1)
+    office = client_as("office")
+    response = post_form(office, "/office/checkin/walk-in",
+                         {"name": "Đặng Văn Khách", "position": "Phóng viên",
+                          "unit": "Đài Phát thanh - Truyền hình Quảng Ngãi"},
+                         page_url="/office/checkin", follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Đã thêm và điểm danh Đặng Văn Khách." in page and "đã đến 1/1" in page
+    full = post_form(office, "/office/checkin/walk-in", {"name": "Người Thêm"},
+                     page_url="/office/checkin")
+    assert full.status_code == 409
+    assert "Đã hết 1 chỗ" in full.get_data(as_text=True)
+    empty = post_form(office, "/office/checkin/walk-in", {"name": ""},
+                      page_url="/office/checkin")
+    assert empty.status_code == 400
+    with app.app_context():
+        assert seminars.current_seminar().confirmed_count() == 1
+    csv_rows = office.get("/office/attendees.csv").data.decode("utf-8-sig").splitlines()
+    (walk_in,) = [row for row in csv_rows if "Đặng Văn Khách" in row]
+    assert walk_in.split(",")[4] == ""  # no made-up address in the export
 
 
 # -- attendance afterwards ----------------------------------------------------------------
@@ -206,3 +291,9 @@ def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_door_list_is_in_vietnamese_order():
+    names = ["Lê Văn Zũng", "Đỗ Đức Đạt", "Trần Thị Bảo", "Nguyễn Văn Ánh", "Phạm Văn Anh"]
+    assert sorted(names, key=checkin._name_key) == [
+        "Nguyễn Văn Ánh", "Phạm Văn Anh", "Trần Thị Bảo", "Đỗ Đức Đạt", "Lê Văn Zũng"]

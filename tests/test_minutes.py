@@ -76,7 +76,7 @@ def test_the_draft_in_the_decree_format(app_ctx):
     titles = [p.text for p in document.paragraphs]
     assert "BIÊN BẢN" in titles
     assert seminar.title in titles
-    assert "Thời gian: bắt đầu lúc 08 giờ 00 phút, ngày 17 tháng 05 năm 2021." in text
+    assert "Thời gian: bắt đầu lúc 08 giờ 00 phút, ngày 17 tháng 5 năm 2021." in text
     assert "Địa điểm: Hội trường Sở Khoa học và Công nghệ." in text
     assert "Chủ trì: Ông Nguyễn Văn Chủ Trì, Giám đốc Sở" in text
     assert "Thư ký: Bà Lê Thị Thư Ký" in text

@@ -15,7 +15,8 @@ from .forms import CancelForm, RegisterForm
 
 # Endpoints that show the promotion notice themselves (or should not consume it).
 _NOTICE_SKIPS = {"attendee.register", "static", "public.healthz"}
-_NOT_PAGES = (".pdf", ".zip", ".csv", ".png", ".ics", "/download", "/pdf", "/progress")
+_NOT_PAGES = (".pdf", ".zip", ".csv", ".png", ".ics", "/download", "/pdf", "/progress",
+              ".json", ".xlsx")
 
 
 @bp.before_app_request

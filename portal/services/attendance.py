@@ -248,7 +248,7 @@ def export_csv(seminar: Seminar) -> bytes:
     for number, row in enumerate(entries(seminar), start=1):
         writer.writerow([
             number, _cell(row["name"]), _cell(row["position"]), _cell(row["unit"]),
-            _cell(row["email"]),
+            "" if row["user"].walk_in else _cell(row["email"]),  # no address at the door
             str(STATUS_LABELS[row["registration"].status]),
             row["waitlist_position"] or "",
             clock.format_datetime(row["registered_at"]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -197,6 +198,18 @@ def add_walk_in(seminar: Seminar, name: str, position: str, unit: str,
 # -- reading -------------------------------------------------------------------------------
 
 
+def _fold(text: str) -> str:
+    """Without diacritics, lower case: "Ánh" sorts with "Anh", "Đ" with "D"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _name_key(name: str) -> tuple:
+    """Vietnamese order: by the given name (the last word), then the full name."""
+    words = name.split()
+    return (_fold(words[-1]) if words else "", _fold(name), name)
+
+
 def arrived_count(seminar: Seminar) -> int:
     return db.session.scalar(
         select(func.count(Registration.id)).where(
@@ -224,7 +237,7 @@ def state(seminar: Seminar) -> dict:
             if registration.checked_in_at else None,
             "walk_in": user.walk_in,
         })
-    rows.sort(key=lambda row: (row["name"].split()[-1:] or [""], row["name"]))
+    rows.sort(key=lambda row: _name_key(row["name"]))
     arrived = sum(1 for row in rows if row["checked_in_at"])
     # "đã đến 17/20": who came, of the people confirmed (walk-ins included).
     return {"arrived": arrived, "expected": len(rows), "capacity": seminar.capacity,

@@ -137,21 +137,22 @@ def _cell_para(cell, text: str, **style):
     return paragraph
 
 
-def _date_line(seminar: Seminar) -> str:
-    """'Quảng Ngãi, ngày 17 tháng 5 năm 2021' (days below 10 and months 1–2 with a 0)."""
-    day = clock.local(seminar.session_start).date()
+def _day_month_year(instant) -> str:
+    """'ngày 17 tháng 5 năm 2021': days below 10 and months 1–2 with a leading 0 (Nghị định
+    30/2020/NĐ-CP, Phụ lục I)."""
+    day = clock.local(instant).date()
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{PLACE_NAME}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def _date_line(seminar: Seminar) -> str:
+    """'Quảng Ngãi, ngày 17 tháng 5 năm 2021'."""
+    return f"{PLACE_NAME}, {_day_month_year(seminar.session_start)}"
 
 
 def _clock_text(instant) -> str:
     local = clock.local(instant)
     return f"{local.hour:02d} giờ {local.minute:02d} phút"
-
-
-def _date_text(instant) -> str:
-    local = clock.local(instant)
-    return f"ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
 
 
 # -- the document --------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def _title(document, seminar: Seminar) -> None:
 def _time_and_place(document, seminar: Seminar, details: MinutesDetails) -> None:
     _para(document, "I. THỜI GIAN, ĐỊA ĐIỂM", bold=True)
     _para(document, f"Thời gian: bắt đầu lúc {_clock_text(seminar.session_start)}, "
-                    f"{_date_text(seminar.session_start)}.", indent=True)
+                    f"{_day_month_year(seminar.session_start)}.", indent=True)
     _para(document, f"Địa điểm: {details.place or seminar.venue or DOTS[:60]}.", indent=True)
 
 

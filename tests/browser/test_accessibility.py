@@ -51,7 +51,8 @@ PAGES = {
     "office": ["/office", "/office/papers/2", "/office/seminar", "/office/attendees",
                "/office/booklet", "/office/audit", "/office/mail", "/office/people",
                "/office/people/1", "/office/people/1/reset", "/office/remind",
-               "/office/attendees/1/remove"],
+               "/office/attendees/1/remove", "/office/checkin",
+               "/office/minutes"],
 }
 
 

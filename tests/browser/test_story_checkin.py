@@ -106,7 +106,10 @@ def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
         assert result.inner_text().startswith("Nguyễn Văn Ánh: đã điểm danh lúc ")
         assert _checked_in(live_app, "anh@example.org") == first_time
         assert count.inner_text() == "đã đến 1/5"
-        page.reload()  # the camera off, for the rest of the story
+        page.get_by_role("button", name="Tắt camera").click()
+        expect(page.locator("#camera")).to_be_hidden()
+        assert page.locator("#checkin").get_attribute("data-camera") == "off"
+        page.reload()
         page.evaluate("window.__sameDocument = true")
 
         # 3. A photo of Bảo's old code: decoded, refused with the reason.

@@ -255,7 +255,12 @@
     }, function () { say(root.dataset.msgNoCode, "error"); });
   });
 
+  var stream = null;
+  var cameraButton = document.getElementById("camera-start");
+  var startLabel = cameraButton.textContent;
+
   function tick() {
+    if (!stream) { return; }
     if (video.readyState >= 2 && video.videoWidth) {
       var text = decode(video, video.videoWidth, video.videoHeight);
       if (text) { scanned(text); }
@@ -263,21 +268,34 @@
     window.setTimeout(function () { window.requestAnimationFrame(tick); }, 250);
   }
 
-  document.getElementById("camera-start").addEventListener("click", function () {
+  function stopCamera() {
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
+    stream = null;
+    video.srcObject = null;
+    video.hidden = true;
+    root.dataset.camera = "off";
+    cameraButton.textContent = startLabel;
+  }
+
+  cameraButton.addEventListener("click", function () {
+    if (stream) { stopCamera(); return; }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       say(root.dataset.msgNoCamera, "error");
       return;
     }
     navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
-      .then(function (stream) {
-        video.srcObject = stream;
+      .then(function (media) {
+        stream = media;
+        video.srcObject = media;
         video.hidden = false;
         root.dataset.camera = "on";
+        cameraButton.textContent = root.dataset.msgStop;
         say(root.dataset.msgScanning, "info");
         return video.play().then(tick);
       })
-      .catch(function () { say(root.dataset.msgNoCamera, "error"); });
+      .catch(function () { stopCamera(); say(root.dataset.msgNoCamera, "error"); });
   });
+  window.addEventListener("pagehide", stopCamera);
 
   window.addEventListener("online", function () { flush().then(refresh); });
   window.setInterval(function () { flush().then(refresh); }, 3000);
