@@ -18,6 +18,7 @@ from ..models import (
     Registration,
     RegistrationStatus,
     Seminar,
+    Submission,
     Unit,
     User,
 )
@@ -38,11 +39,16 @@ def current_seminar() -> Seminar:
     return seminar
 
 
-def find_seminar() -> Seminar | None:
-    """The seminar with its assignments and their units loaded (pages show them together)."""
-    return db.session.scalar(
-        select(Seminar).order_by(Seminar.id).limit(1)
-        .options(selectinload(Seminar.assignments).selectinload(Assignment.unit)))
+def find_seminar(*, with_revisions: bool = False) -> Seminar | None:
+    """The seminar with its assignments and their units loaded (pages show them together);
+    ``with_revisions``: each assignment's revisions and their uploaders too. A fixed number
+    of queries whatever the number of papers and revisions."""
+    assignments = selectinload(Seminar.assignments)
+    options = [assignments.selectinload(Assignment.unit)]
+    if with_revisions:
+        options.append(
+            assignments.selectinload(Assignment.submissions).selectinload(Submission.uploader))
+    return db.session.scalar(select(Seminar).order_by(Seminar.id).limit(1).options(*options))
 
 
 @dataclass
