@@ -907,17 +907,6 @@ def forget_checker() -> None:
         _Checker._idle = []
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the worker's process group (the worker and anything it started) and reap it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if process.returncode is None:
-        process.kill()
-        process.communicate()
-
-
 def _read_answer(returncode: int, stdout: bytes, stderr: bytes) -> dict[str, Any]:
     answer: dict[str, Any] | None = None
     for line in reversed(stdout.decode("utf-8", "replace").splitlines()):

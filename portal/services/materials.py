@@ -64,10 +64,14 @@ def papers(seminar: Seminar, *, loaded: bool = False) -> list[PaperItem]:
 def current_revision(seminar: Seminar, position: int) -> Submission | None:
     """The current file of paper ``position`` (None while it has not been submitted);
     NotFound when the seminar has no such paper."""
-    assignment = get_assignment(seminar, position)
-    return db.session.scalar(
-        select(Submission).where(Submission.assignment_id == assignment.id)
-        .order_by(Submission.number.desc()).limit(1))
+    row = db.session.execute(
+        select(Assignment, Submission)
+        .outerjoin(Submission, Submission.assignment_id == Assignment.id)
+        .where(Assignment.seminar_id == seminar.id, Assignment.position == position)
+        .order_by(Submission.number.desc()).limit(1)).first()
+    if row is None:
+        get_assignment(seminar, position)  # raises NotFound with its message
+    return row[1] if row is not None else None
 
 
 def mimetype(revision: Submission) -> str:
