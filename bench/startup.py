@@ -3,6 +3,9 @@
 In each round, one after the other (interleaved, so that both see the same machine):
 
 - ``python -c 'import flask'``, a whole process: the floor of any Flask command;
+- for information, ``python -c 'import flask_sqlalchemy, flask_wtf, flask_babel,
+  flask_login, flask_limiter'``: the extensions the portal is built on, before any of its
+  own code (they import SQLAlchemy, WTForms, Babel…);
 - ``flask seminar show``, a whole process, on a prepared SQLite database (the plan loaded);
 - gunicorn with 4 workers serving a minimal Flask app (one route), from the start of the
   process to the first 200: the floor of a server;
@@ -127,18 +130,22 @@ def main(argv: list[str] | None = None) -> int:
         log = folder / "gunicorn.log"
 
         floor_import = [sys.executable, "-c", "import flask"]
+        stack_import = [sys.executable, "-c", "import flask_sqlalchemy, flask_wtf, "
+                        "flask_babel, flask_login, flask_limiter"]
         show = [flask, "seminar", "show"]
         # Warm the file cache and the bytecode once, outside the rounds.
         timed(floor_import, env, ROOT)
         timed(show, env, ROOT)
 
-        imports, shows, minimal_200, portal_200 = [], [], [], []
+        imports, stacks, shows, minimal_200, portal_200 = [], [], [], [], []
         for number in range(1, args.rounds + 1):
             imports.append(timed(floor_import, env, ROOT))
+            stacks.append(timed(stack_import, env, ROOT))
             shows.append(timed(show, env, ROOT))
             minimal_200.append(first_200("minimal_app:app", env, minimal, log))
             portal_200.append(first_200("wsgi:app", env, ROOT, log))
-            print(f"round {number}: import flask {imports[-1]:.3f} s, seminar show "
+            print(f"round {number}: import flask {imports[-1]:.3f} s, extensions "
+                  f"{stacks[-1]:.3f} s, seminar show "
                   f"{shows[-1]:.3f} s ({shows[-1] / imports[-1]:.2f}×); gunicorn first 200: "
                   f"minimal app {minimal_200[-1]:.3f} s, portal {portal_200[-1]:.3f} s "
                   f"({portal_200[-1] / minimal_200[-1]:.2f}×)", flush=True)
@@ -149,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     server_ratios = [p / m for p, m in zip(portal_200, minimal_200, strict=True)]
     print(f"\n{args.rounds} paired rounds on {os.cpu_count()} cores:")
     print(summary("python -c 'import flask' (floor)", imports))
+    print(summary("import the extensions (info)", stacks))
+    print(summary("ratio extensions / import flask", [s / i for s, i in zip(
+        stacks, imports, strict=True)], "×"))
     print(summary("flask seminar show", shows))
     print(summary("ratio show / import flask", show_ratios, "×"))
     print(summary("gunicorn minimal app, first 200", minimal_200))
