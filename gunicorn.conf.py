@@ -6,6 +6,10 @@
 An upload is checked and converted in a child process: a long Word report converted by
 LibreOffice on a busy server may take up to 330 s (the child's limit), so the worker timeout is
 longer than that (gunicorn's default of 30 s would kill the upload).
+
+The app is created once in the master (``preload_app``) and the workers are forked from it, so
+they start in milliseconds instead of each importing and building the app again. What must not
+be shared across the fork is renewed in ``post_fork``.
 """
 
 import os
@@ -22,3 +26,25 @@ graceful_timeout = 30
 # Behind a reverse proxy on the same machine: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+
+preload_app = True
+
+
+def post_fork(server, worker):
+    """In each new worker: drop the database connections inherited from the master (the
+    parent keeps them; the worker opens its own), forget the master's document checker, and
+    remove what a killed worker left in the upload folder's .tmp/ (without preloading,
+    create_app did it in every new worker)."""
+    import sys
+
+    wsgi = sys.modules.get("wsgi")
+    app = getattr(wsgi, "app", None)
+    if app is None:
+        return
+    from portal.extensions import db
+    from portal.services import documents
+
+    with app.app_context():
+        db.engine.dispose(close=False)
+    documents.forget_checker()
+    app.extensions["storage"].sweep_leftovers()

@@ -1,36 +1,44 @@
-"""Speed under load: 20 logged-in people on the portal's pages, against a trivial endpoint.
+"""Speed under load: pages and downloads under 20 clients, each paired with /healthz.
 
-It prepares a fresh installation in a temporary folder (SQLite by default; ``--database-url``
-for PostgreSQL — that database is EMPTIED first): the seminar of the plan, 20 accounts (all
-confirmed attendees; 14 of them presenters, two per unit, the others members of no unit),
-the seven papers uploaded through the service layer (four Word files and three PDFs from
-../shared/corpus, or generated ones when it is absent) and a final booklet. Then it starts
-gunicorn with 4 workers on a free loopback port, logs 20 clients in (a requests.Session each,
-the CSRF token from the login form), and for ``--seconds`` (20) the clients, one thread each,
-load in a loop ``/materials``, ``/papers/<n>`` (a presenter's own paper; members load
-``/register`` instead) and ``/``. Then the same clients load ``/healthz`` (which asks the
-database ``SELECT 1``) for as long. Latencies and errors are recorded per address.
+It prepares a fresh installation in a temporary folder: the seminar of the plan, 20 accounts
+(all confirmed attendees; 14 of them presenters, two per unit), the seven papers uploaded
+through the service layer (four Word files and three PDFs from ../shared/corpus, converted as
+on upload) and a final booklet; then gunicorn with 4 workers (the project's
+``gunicorn.conf.py``) on a free loopback port. It runs on SQLite, then on PostgreSQL when
+a URL is given (``--pg-url``, default ``$TEST_DATABASE_URL``; that database is EMPTIED).
 
-    .venv/bin/python bench/load.py [--seconds 20] [--clients 20] [--workers 4]
-                                   [--database-url postgresql://…] [--keep DIR]
+The load generator is ``hey`` (Go, Debian's package), not Python, with 20 concurrent clients
+logged in (the session cookie of an attendee, a presenter or the Office, by page). For each
+address, in each round: ``--window`` seconds of hey on the address, then the same on
+``/healthz`` (which asks the database ``SELECT 1``): the pair shares the machine's state, and
+the ratio of their p95 latencies is the figure. Addresses: ``/materials``, ``/papers``,
+``/office``, each paper's ``/materials/<n>/download``, ``/materials/booklet.pdf`` and
+``/materials/all.zip``. Every answer must be a 200. Around the ``all.zip`` windows it
+reads every worker's resident memory (VmRSS, and the peak VmHWM) from /proc: a streamed
+archive does not grow it by the archive's size.
 
-Its last line reads
-``materials p95 <ms> ms; health p95 <ms> ms; <req/s> req/s; ratio <materials/health>``
-(req/s of the page phase). The target is a ratio of at most 3 with no error. Run by hand,
-never by the test suite.
+    .venv/bin/python bench/load.py [--rounds 3] [--window 3] [--clients 20]
+                                   [--pg-url postgresql+psycopg://…] [--sqlite-only]
+
+It prints, per database and address, min/median/max of the p95s and of the ratio. The last
+line is the figures it checks, per database: ``/materials`` ≤ 3× ``/healthz``, every
+download ≤ 3×, ``all.zip`` streamed (worker peak memory grows by less than half the archive).
+Run by hand, never by the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import io
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +49,9 @@ if str(ROOT) not in sys.path:
 import requests  # noqa: E402  (dev requirement)
 
 from tests.liveserver import LiveServer, ServerError, csrf_token  # noqa: E402
+
+HEY = shutil.which("hey") or "/usr/bin/hey"
+TARGET = 3.0
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PAPERS = [  # (position, file in the corpus): four Word files and three PDFs
@@ -53,6 +64,7 @@ PAPERS = [  # (position, file in the corpus): four Word files and three PDFs
     (7, "vietnamese/vbp__Phuluc4.docx"),
 ]
 PASSWORD = "tai-thu-20-nguoi-2021"
+USER_AGENT = "hey/0.0.1"  # what hey sends: the login is bound to it (session protection)
 PRESENTERS_PER_UNIT = 2
 
 
@@ -122,137 +134,176 @@ def _paper(position: int, name: str) -> tuple[bytes, str]:
     return pdf_bytes(12, marker=f"THAM-LUAN-{position}"), f"Tham luận {position}.pdf"
 
 
-class Client:
-    def __init__(self, base: str, email: str, position: int | None):
-        self.base = base
-        self.email = email
-        self.position = position
-        self.http = requests.Session()
-
-    def login(self) -> None:
-        token = csrf_token(self.http.get(self.base + "/login", timeout=60).text)
-        answer = self.http.post(self.base + "/login", timeout=60, allow_redirects=False,
-                                data={"email": self.email, "password": PASSWORD,
-                                      "csrf_token": token})
-        if answer.status_code != 302:
-            raise ServerError(f"{self.email} could not log in ({answer.status_code})")
+def login(base: str, email: str) -> str:
+    """Log in as ``email`` with hey's User-Agent; the session cookie for hey's -H."""
+    http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
+    token = csrf_token(http.get(base + "/login", timeout=60).text)
+    answer = http.post(base + "/login", timeout=60, allow_redirects=False,
+                       data={"email": email, "password": PASSWORD, "csrf_token": token})
+    if answer.status_code != 302:
+        raise ServerError(f"{email} could not log in ({answer.status_code})")
+    if http.get(base + "/materials", timeout=60, allow_redirects=False).status_code != 200:
+        raise ServerError(f"{email}: the session does not hold")
+    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
-def run_phase(clients: list[Client], paths_for, seconds: float):
-    """Each client loops over its paths for ``seconds``. Returns (latencies by label,
-    errors by label, requests, elapsed)."""
-    latencies: dict[str, list[float]] = defaultdict(list)
-    errors: dict[str, list[str]] = defaultdict(list)
-    lock = threading.Lock()
-    start = threading.Barrier(len(clients) + 1)
-    stop_at = [0.0]
+@dataclass
+class Window:
+    latencies: list[float]  # ms
+    errors: int
+    statuses: dict[str, int] = field(default_factory=dict)
 
-    def loop(client: Client) -> None:
-        mine: list[tuple[str, float, str | None]] = []
-        start.wait()
-        while time.monotonic() < stop_at[0]:
-            for label, path in paths_for(client):
-                began = time.perf_counter()
-                problem = None
-                try:
-                    answer = client.http.get(client.base + path, timeout=60,
-                                             allow_redirects=False)
-                    answer.content  # noqa: B018 - read the whole body
-                    if answer.status_code != 200:
-                        problem = f"{path}: HTTP {answer.status_code}"
-                except requests.RequestException as error:
-                    problem = f"{path}: {type(error).__name__}"
-                mine.append((label, (time.perf_counter() - began) * 1000, problem))
-        with lock:
-            for label, ms, problem in mine:
-                latencies[label].append(ms)
-                if problem:
-                    errors[label].append(problem)
-
-    threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in clients]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.monotonic() + seconds
-    began = time.monotonic()
-    start.wait()
-    for thread in threads:
-        thread.join(seconds + 120)
-    elapsed = time.monotonic() - began
-    total = sum(len(values) for values in latencies.values())
-    return latencies, errors, total, elapsed
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies, 0.95)
 
 
-def report(title: str, latencies, errors, total: int, elapsed: float) -> None:
-    print(f"\n{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s")
-    print(f"  {'address':<14}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}{'errors':>8}")
-    for label in sorted(latencies):
-        values = latencies[label]
-        print(f"  {label:<14}{len(values):>7}{statistics.median(values):>8.1f}m"
-              f"{percentile(values, 0.95):>8.1f}m{percentile(values, 0.99):>8.1f}m"
-              f"{max(values):>8.1f}m{len(errors.get(label, [])):>8}")
-    for problems in errors.values():
-        for problem in sorted(set(problems))[:5]:
-            print(f"  error: {problem} ({problems.count(problem)}×)")
+def hey(url: str, cookie: str | None, clients: int, seconds: float) -> Window:
+    command = [HEY, "-z", f"{seconds:g}s", "-c", str(clients), "-o", "csv",
+               "-disable-compression", "-t", "60"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    result = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120)
+    if result.returncode != 0:
+        raise ServerError(f"hey failed: {result.stderr[-500:]}")
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    for row in csv.DictReader(io.StringIO(result.stdout)):
+        latencies.append(float(row["response-time"]) * 1000)
+        statuses[row["status-code"]] = statuses.get(row["status-code"], 0) + 1
+    errors = sum(count for status, count in statuses.items() if status != "200")
+    return Window(latencies, errors, statuses)
+
+
+def worker_memory(server: LiveServer) -> dict[int, tuple[int, int]]:
+    """Each worker's (VmRSS, VmHWM) in KB."""
+    found = {}
+    for pid in server.worker_pids():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        values = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith(("VmRSS", "VmHWM"))}
+        found[pid] = (values.get("VmRSS", 0), values.get("VmHWM", 0))
+    return found
+
+
+def summary(label: str, values: list[float], unit: str) -> str:
+    return (f"min {min(values):7.1f}{unit} median {statistics.median(values):7.1f}{unit} "
+            f"max {max(values):7.1f}{unit}")
+
+
+def run_database(name: str, database_url: str | None, args) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="portal-load-"))
+    from config import normalise_database_url
+
+    server = LiveServer(folder, normalise_database_url(database_url), workers=4)
+    try:
+        people = prepare(server, args.clients)
+        server.start()
+        server.wait_for_workers(4)
+        attendee = next(email for email, position in people if position is None)
+        presenter = next(email for email, position in people if position is not None)
+        cookies = {"attendee": login(server.url, attendee),
+                   "presenter": login(server.url, presenter),
+                   "office": login(server.url, "van.phong@example.org")}
+        targets = [("/materials", "attendee"), ("/papers", "presenter"), ("/office", "office")]
+        targets += [(f"/materials/{n}/download", "attendee") for n in range(1, 8)]
+        targets += [("/materials/booklet.pdf", "attendee"), ("/materials/all.zip", "attendee")]
+        zip_size = len(requests.get(server.url + "/materials/all.zip", timeout=120,
+                                    headers={"Cookie": cookies["attendee"],
+                                             "User-Agent": USER_AGENT}).content)
+        for path, role in targets:  # warm every worker on every address
+            hey(server.url + path, cookies[role], args.clients, 0.5)
+        hey(server.url + "/healthz", None, args.clients, 0.5)
+
+        pages: dict[str, list[Window]] = {path: [] for path, _ in targets}
+        health: dict[str, list[Window]] = {path: [] for path, _ in targets}
+        memory_before = worker_memory(server)
+        memory_after = memory_before
+        for number in range(1, args.rounds + 1):
+            for path, role in targets:
+                if path.endswith("all.zip") and number == 1:
+                    memory_before = worker_memory(server)
+                pages[path].append(hey(server.url + path, cookies[role], args.clients,
+                                       args.window))
+                if path.endswith("all.zip"):
+                    memory_after = worker_memory(server)
+                health[path].append(hey(server.url + "/healthz", None, args.clients,
+                                        args.window))
+                page, probe = pages[path][-1], health[path][-1]
+                print(f"[{name}] round {number} {path:<26} p95 {page.p95:7.1f} ms "
+                      f"({len(page.latencies)} req, {page.errors} errors); /healthz p95 "
+                      f"{probe.p95:6.1f} ms ({len(probe.latencies)} req); "
+                      f"ratio {page.p95 / probe.p95:5.2f}", flush=True)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"\n[{name}] {args.rounds} rounds of {args.window:g} s per address, {args.clients} "
+          f"clients (hey), gunicorn 4 workers:")
+    ratios: dict[str, float] = {}
+    errors = 0
+    for path, _ in targets:
+        page_p95 = [w.p95 for w in pages[path]]
+        health_p95 = [w.p95 for w in health[path]]
+        path_ratios = [p / h for p, h in zip(page_p95, health_p95, strict=True)]
+        ratios[path] = statistics.median(path_ratios)
+        errors += sum(w.errors for w in pages[path]) + sum(w.errors for w in health[path])
+        print(f"  {path:<26} p95 {summary('', page_p95, ' ms')}")
+        print(f"  {'  paired /healthz':<26} p95 {summary('', health_p95, ' ms')}")
+        print(f"  {'  ratio':<26}     {summary('', path_ratios, '×')}")
+    growth = max((memory_after.get(pid, (0, 0))[1] - before[1]
+                  for pid, before in memory_before.items()), default=0)
+    rss = {pid: (before[0] // 1024, memory_after.get(pid, (0, 0))[0] // 1024)
+           for pid, before in memory_before.items()}
+    print(f"  all.zip: archive {zip_size / 1e6:.1f} MB; worker RSS before→after (MB) {rss}; "
+          f"largest growth of a worker's peak {growth / 1024:.1f} MB")
+    if errors:
+        print(f"  errors (answers other than 200): {errors}")
+    downloads = {path: ratio for path, ratio in ratios.items() if path != "/materials"
+                 and not path.startswith(("/papers", "/office"))}
+    worst = max(downloads, key=downloads.get)
+    return {"materials": ratios["/materials"], "worst_download": (worst, downloads[worst]),
+            "papers": ratios["/papers"], "office": ratios["/office"],
+            "streamed": growth * 1024 < zip_size / 2, "growth_mb": growth / 1024,
+            "errors": errors}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--window", type=float, default=3.0, help="seconds of hey per window")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL (the database is emptied); default: SQLite")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="prepare the installation in DIR and keep it")
+    parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL"),
+                        help="PostgreSQL URL (the database is emptied); default "
+                             "$TEST_DATABASE_URL")
+    parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args(argv)
+    if not Path(HEY).exists():
+        raise SystemExit("hey is not installed (Debian: apt-get install hey)")
 
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="portal-load-"))
-    if args.keep and folder.exists():
-        shutil.rmtree(folder)
-    from config import normalise_database_url
+    databases = [("SQLite", None)]
+    if args.pg_url and not args.sqlite_only:
+        databases.append(("PostgreSQL", args.pg_url))
+    results = {name: run_database(name, url, args) for name, url in databases}
 
-    server = LiveServer(folder, normalise_database_url(args.database_url),
-                        workers=args.workers)
-    try:
-        people = prepare(server, args.clients)
-        server.start()
-        print(f"gunicorn: {args.workers} workers at {server.url} "
-              f"({'PostgreSQL' if args.database_url else 'SQLite'})")
-        clients = [Client(server.url, email, position) for email, position in people]
-        for client in clients:
-            client.login()
-        materials = "/materials"
-        probe = clients[0].http.get(server.url + materials, timeout=60, allow_redirects=False)
-        if probe.status_code == 404:
-            materials = "/register"
-            print("/materials does not exist yet: measuring /register instead")
-
-        def pages(client: Client):
-            own = (f"/papers/{client.position}" if client.position else "/register")
-            return [("materials", materials), ("paper" if client.position else "register",
-                                                own), ("home", "/")]
-
-        for client in clients:  # warm every worker (imports, template compilation)
-            for _, path in pages(client):
-                client.http.get(server.url + path, timeout=60)
-        page_lat, page_err, page_total, page_time = run_phase(clients, pages, args.seconds)
-        report("pages", page_lat, page_err, page_total, page_time)
-        health_lat, health_err, health_total, health_time = run_phase(
-            clients, lambda client: [("health", "/healthz")], args.seconds)
-        report("health", health_lat, health_err, health_total, health_time)
-    finally:
-        server.stop()
-        if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    errors = sum(len(v) for v in page_err.values()) + sum(len(v) for v in health_err.values())
-    materials_p95 = percentile(page_lat["materials"], 0.95)
-    health_p95 = percentile(health_lat["health"], 0.95)
-    ratio = materials_p95 / health_p95
-    print(f"\nerrors: {errors}; target: ratio at most 3 with no error")
-    print(f"materials p95 {materials_p95:.1f} ms; health p95 {health_p95:.1f} ms; "
-          f"{page_total / page_time:.1f} req/s; ratio {ratio:.2f}")
-    return 1 if errors else 0
+    ok = True
+    parts = []
+    for name, result in results.items():
+        worst, worst_ratio = result["worst_download"]
+        met = (result["materials"] <= TARGET and worst_ratio <= TARGET and result["streamed"]
+               and not result["errors"])
+        ok = ok and met
+        parts.append(f"{name}: /materials {result['materials']:.2f}×, worst download "
+                     f"{worst} {worst_ratio:.2f}×, all.zip peak +{result['growth_mb']:.1f} MB"
+                     f" ({'streamed' if result['streamed'] else 'NOT streamed'}), "
+                     f"{result['errors']} errors")
+    print("; ".join(parts) + f" (p95 / paired /healthz p95, median of rounds; target ≤ "
+          f"{TARGET:g}× each, no error): {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

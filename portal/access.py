@@ -8,6 +8,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from .extensions import login_manager
+from .models import RegistrationStatus
 
 
 def require(bp: Blueprint, predicate: Callable[[object], bool] | None = None) -> None:
@@ -37,12 +38,17 @@ def may_use_papers(user) -> bool:
     return is_office(user) or is_presenter(user)
 
 
-def can_get_materials(user, seminar) -> bool:
+_UNKNOWN = object()
+
+
+def can_get_materials(user, seminar, registration=_UNKNOWN) -> bool:
     """The one rule for the seminar's files (papers, booklet, ZIP, calendar).
 
     Yes for the Office, for presenters (a member of a unit that owns one of the seminar's
     papers) and for confirmed attendees. No for everyone else: people on the waiting list and
     other members see the agenda on /materials but no file; anonymous visitors log in first.
+    ``registration``: the user's registration for ``seminar`` (or None) when the caller has
+    already loaded it, so that it is not asked for twice.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return False
@@ -53,4 +59,6 @@ def can_get_materials(user, seminar) -> bool:
     unit = getattr(user, "unit", None)
     if unit is not None and any(a.seminar_id == seminar.id for a in unit.assignments):
         return True
-    return bool(user.is_attendee_of(seminar))
+    if registration is _UNKNOWN:
+        return bool(user.is_attendee_of(seminar))
+    return registration is not None and registration.status == RegistrationStatus.CONFIRMED

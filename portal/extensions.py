@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import click
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -26,8 +26,61 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _PendingMigrateConfig:
+    """Stands in ``app.extensions["migrate"]`` until Flask-Migrate is needed. Flask-Migrate
+    imports alembic (~0.3 s) that the web never uses: it is imported, and initialised on the
+    app, the first time a migration command or ``flask_migrate.upgrade()`` asks for more than
+    the migrations' directory."""
+
+    def __init__(self, app, database, directory: str) -> None:
+        self.directory = directory
+        self._app = app
+        self._db = database
+        self._real = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._real is None:
+            from flask_migrate import Migrate
+
+            Migrate().init_app(self._app, self._db, directory=self.directory)
+            self._real = self._app.extensions["migrate"]
+        return getattr(self._real, name)
+
+
+class _LazyDbGroup(click.Group):
+    """``flask db …``: Flask-Migrate's command group, imported when it is run."""
+
+    @staticmethod
+    def _real() -> click.Group:
+        from flask_migrate.cli import db as db_group
+
+        return db_group
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # The real group parses its own options (--directory) and runs its callback.
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
+
+
+class LazyMigrate:
+    """Flask-Migrate registered without importing it (see ``_PendingMigrateConfig``)."""
+
+    def init_app(self, app, database, directory: str) -> None:
+        app.extensions["migrate"] = _PendingMigrateConfig(app, database, directory)
+        app.cli.add_command(_LazyDbGroup("db", help="Perform database migrations."))
+
+
+migrate = LazyMigrate()

@@ -57,7 +57,7 @@ REFUSAL_CODES = {
     "hostile/poi__clusterfuzz-testcase-minimized-POIXWPFFuzzer-4791943399604224.docx": "damaged",
 }
 ALL_CODES = {"empty", "macros", "unsupported_type", "encrypted", "damaged", "no_pages",
-             "unreadable_page", "zip_bomb", "too_complex", "timeout", "memory"}
+             "unreadable_page", "zip_bomb", "too_complex", "timeout", "memory", "storage_full"}
 
 
 def _corpus_rows() -> list[dict]:

@@ -18,16 +18,17 @@ from ..access import can_get_materials
 from ..services import attendance, previews, programme
 from ..services import materials as service
 from ..services.errors import NotFound
-from ..services.seminars import find_seminar
+from ..services.seminars import current_seminar, find_seminar
 from ..storage import content_disposition, get_storage
 from . import bp
 
 
-def _seminar():
-    seminar = find_seminar()
-    if seminar is None:
+def _bare_seminar():
+    """The seminar alone (a file route needs neither its agenda nor its units)."""
+    try:
+        return current_seminar()
+    except NotFound:
         abort(404)
-    return seminar
 
 
 def _files(view):
@@ -36,7 +37,7 @@ def _files(view):
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        seminar = _seminar()
+        seminar = _bare_seminar()
         if not can_get_materials(current_user, seminar):
             abort(403)
         return view(seminar, *args, **kwargs)
@@ -68,16 +69,18 @@ def _print_editions(booklet) -> list[tuple[str, str]]:
 
 @bp.get("/materials")
 def materials():
-    seminar = _seminar()
-    allowed = can_get_materials(current_user, seminar)
+    seminar = find_seminar(with_revisions=True)
+    if seminar is None:
+        abort(404)
     registration = current_user.registration_for(seminar)
+    allowed = can_get_materials(current_user, seminar, registration)
     booklet = service.published_booklet(seminar) if allowed else None
     return render_template(
         "attendee/materials.html",
         print_editions=_print_editions(booklet),
         seminar=seminar,
         allowed=allowed,
-        papers=service.papers(seminar) if allowed else [],
+        papers=service.papers(seminar, loaded=True) if allowed else [],
         booklet=booklet,
         registration=registration,
         place=attendance.waitlist_position(registration),

@@ -114,7 +114,7 @@ def index():
 def _assignment(position: int):
     seminar = seminars.current_seminar()
     try:
-        return submissions.get_assignment(seminar, position)
+        return submissions.get_assignment(seminar, position, with_revisions=True)
     except NotFound:
         abort(404)
 

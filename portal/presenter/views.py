@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Assignment, Submission
 from ..services import submissions
 from ..services.errors import NotFound, PortalError
-from ..services.seminars import find_seminar
+from ..services.seminars import current_seminar, find_seminar
 from ..storage import get_storage
 from ..timefmt import remaining_text
 from . import bp
@@ -38,11 +38,9 @@ def papers():
 
 
 def _own_assignment(position: int) -> Assignment:
-    seminar = find_seminar()
-    if seminar is None:
-        abort(404)
     try:
-        assignment = submissions.get_assignment(seminar, position)
+        seminar = current_seminar()
+        assignment = submissions.get_assignment(seminar, position, with_revisions=True)
     except NotFound:
         abort(404)
     if not submissions.can_submit(current_user, assignment):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import secrets
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -17,12 +17,20 @@ from . import audit
 from .errors import InvalidInput
 
 MIN_PASSWORD = 8
-# A real hash to compare against when the email is unknown, so both paths take the same time.
-_DUMMY = User(email="", full_name="", password_hash="")
-_DUMMY.set_password(secrets.token_hex(8))
+
+
+@functools.cache
+def _dummy_user() -> User:
+    """A real hash to compare against when the email is unknown, so both paths take the same
+    time. Computed on the first such login, not at import (a hash costs ~0.15 s)."""
+    dummy = User(email="", full_name="", password_hash="")
+    dummy.set_password(secrets.token_hex(8))
+    return dummy
 
 
 def normalise_email(email: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # loaded on first use
+
     value = (email or "").strip()
     try:
         checked = validate_email(value, check_deliverability=False)
@@ -41,7 +49,7 @@ def find_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     if user is None:
-        _DUMMY.check_password(password or "")
+        _dummy_user().check_password(password or "")
         return None
     if not user.check_password(password or "") or not user.active:
         return None

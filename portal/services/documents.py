@@ -14,11 +14,14 @@ import math
 import os
 import posixpath
 import re
+import select
 import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import warnings
 import zipfile
 import zlib
@@ -895,36 +898,76 @@ def run_checked(
     """Check (and convert) a file in a child process bounded in time and memory.
 
     Returns the worker's answer (ok is true) or raises DocumentRefused. The child, and any
-    process it starts, is killed on timeout; none is left running. Without ``timeout``, the
-    limit is ``time_budget(src)``.
+    process it starts, is killed on timeout; none is left running, and no partial output file
+    survives. Without ``timeout``, the limit is ``time_budget(src)``.
+
+    The child is forked from a warm checker (``docworker --serve``, one per web process,
+    started on first use with a clean environment), which has the checks imported already;
+    the limits (address space, CPU time) are applied in the child after the fork, and the
+    wall-clock limit is kept here by killing the child's process group.
     """
     if timeout is None:
         timeout = time_budget(src, convert_to is not None)
-    command = [
-        sys.executable, "-m", "portal.services.docworker", str(Path(src).resolve()),
-        "--memory-mb", str(int(memory_mb)), "--cpu-seconds", str(math.ceil(timeout) + 1),
-    ]
-    if convert_to is not None:
-        command += ["--convert-to", str(Path(convert_to).resolve())]
+    try:
+        return _run_in_checker(src, convert_to, timeout, memory_mb)
+    finally:
+        if convert_to is not None:
+            _remove_partial(Path(convert_to))
+
+
+def _run_in_checker(src: Path | str, convert_to: Path | str | None, timeout: float,
+                    memory_mb: int) -> dict[str, Any]:
+    request = {
+        "src": str(Path(src).resolve()),
+        "convert_to": str(Path(convert_to).resolve()) if convert_to is not None else None,
+        "memory_mb": int(memory_mb),
+        "cpu_seconds": math.ceil(timeout) + 1,
+    }
+    deadline = time.monotonic() + timeout
+    checker = _Checker.take()
+    try:
+        try:
+            checker.send(request)
+            started = checker.receive(deadline)
+        except (OSError, EOFError, ValueError):
+            # A checker that has gone (killed, or its pipe broken): one fresh start.
+            checker.close()
+            checker = _Checker()
+            checker.send(request)
+            started = checker.receive(deadline)
+        if started is None:
+            raise DocumentRefused("timeout", f"no answer within {timeout:g} s")
+        child = int(started["pid"])
+        try:
+            done = checker.receive(deadline)
+        except (OSError, EOFError, ValueError) as error:
+            _kill_child_group(child)
+            raise DocumentRefused("damaged", f"the checker ended: {error}") from None
+        if done is None:
+            _kill_child_group(child)
+            raise DocumentRefused("timeout", f"no answer within {timeout:g} s")
+    except BaseException:
+        checker.close()  # a request left half-way: this checker is not used again
+        raise
+    checker.give_back()
+    return _read_answer(int(done["returncode"]), str(done.get("stdout", "")).encode(),
+                        str(done.get("stderr", "")).encode())
+
+
+def _kill_child_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _checker_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if key in _WORKER_ENV or key.startswith(("PORTAL_DOCWORKER_", "LC_"))}
     env["PORTAL_DOCWORKER_PARENT"] = str(os.getpid())  # it ends if we are killed
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if part)
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise DocumentRefused("timeout", f"no answer within {timeout:g} s") from None
-    finally:
-        _kill_group(process)
-        if convert_to is not None:
-            _remove_partial(Path(convert_to))
-    return _read_answer(process.returncode, stdout, stderr)
+    return env
 
 
 def _remove_partial(target: Path) -> None:
@@ -939,15 +982,82 @@ def _remove_partial(target: Path) -> None:
         log.warning("could not remove the partial files of %s", target)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the worker's process group (the worker and anything it started) and reap it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if process.returncode is None:
-        process.kill()
-        process.communicate()
+class _Checker:
+    """One warm checker process (``docworker --serve``) and its pipes; used by one thread at
+    a time (a web process with threads starts one per concurrent upload)."""
+
+    _idle: list[_Checker] = []
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.buffer = b""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "portal.services.docworker", "--serve"],
+            cwd=PROJECT_ROOT, env=_checker_env(), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    @classmethod
+    def take(cls) -> _Checker:
+        with cls._lock:
+            while cls._idle:
+                checker = cls._idle.pop()
+                if checker.owner == os.getpid() and checker.process.poll() is None:
+                    return checker
+                checker.close()
+        return cls()
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._idle.append(self)
+
+    def send(self, request: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def receive(self, deadline: float) -> dict[str, Any] | None:
+        """The checker's next line as a dict; None when the deadline passes first."""
+        assert self.process.stdout is not None
+        stream = self.process.stdout.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([stream], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(stream, 1 << 16)
+            if not chunk:
+                raise EOFError("the checker closed its output")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def close(self) -> None:
+        """Kill the checker (and its group) and reap it."""
+        if self.owner != os.getpid():
+            return  # inherited across a fork: the process that started it ends it
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.process.returncode is None:
+            self.process.kill()
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        self.process.wait()
+
+
+def forget_checker() -> None:
+    """After a fork (a new web worker): the parent's idle checkers are not ours to use."""
+    with _Checker._lock:
+        _Checker._idle = []
 
 
 def _read_answer(returncode: int, stdout: bytes, stderr: bytes) -> dict[str, Any]:

@@ -133,6 +133,8 @@ def _convert(src: Path, convert_to: Path, answer: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:]) == ["--serve"]:
+        return serve()
     args = _arguments(argv)
     die_with_parent()
     apply_limits(args.memory_mb, args.cpu_seconds)
@@ -145,6 +147,105 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The warm checker: ``python -m portal.services.docworker --serve``
+#
+# Started once per web worker (lazily, by ``documents.run_checked``) with a clean environment,
+# it imports the checks once and then, for every file, forks a child that applies the limits
+# after the fork and does the work above. The cost of a check is then the check itself, not a
+# fresh interpreter and its imports (~0.3 s).
+#
+# Protocol, one JSON object per line: the web worker writes ``{"src", "convert_to",
+# "memory_mb", "cpu_seconds"}``; the checker answers ``{"pid": N}`` as soon as the child runs
+# (the web worker kills the child's process group, whose id is N, when its time is up), then
+# ``{"returncode", "stdout", "stderr"}`` when the child has ended.
+
+
+def serve() -> int:
+    die_with_parent()
+    import ctypes  # noqa: F401  (die_with_parent in every child)
+    import gc
+
+    from portal.services import documents  # noqa: F401  (the point: imported once, here)
+
+    try:
+        from portal.services import convert  # noqa: F401
+    except ImportError:
+        pass
+    # What is imported stays out of the collector's sight: a child that collects garbage
+    # would otherwise touch (and so copy) every page it shares with the checker.
+    gc.collect()
+    gc.freeze()
+
+    requests = sys.stdin.buffer
+    answers = sys.stdout
+    while True:
+        line = requests.readline()
+        if not line:
+            return 0  # the web worker closed the pipe: it has gone, or no longer needs us
+        try:
+            request = json.loads(line)
+        except ValueError:
+            continue
+        answers.write(json.dumps(_check_in_child(request, answers)) + "\n")
+        answers.flush()
+
+
+def _check_in_child(request: dict[str, Any], answers: Any) -> dict[str, Any]:
+    import tempfile
+
+    server = os.getpid()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 70
+            try:
+                os.close(ready_r)
+                os.setsid()  # its own process group: killed with whatever it starts
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                os.environ[PARENT_ENV] = str(server)
+                die_with_parent()
+                apply_limits(int(request.get("memory_mb") or DEFAULT_MEMORY_MB),
+                             int(request.get("cpu_seconds") or DEFAULT_CPU_SECONDS))
+                os.write(ready_w, b"1")  # its group and limits are in place
+                os.close(ready_w)
+                convert_to = request.get("convert_to")
+                answer = work(Path(request["src"]), Path(convert_to) if convert_to else None)
+                try:
+                    line = json.dumps(answer)
+                except (TypeError, ValueError) as error:
+                    line = json.dumps({"ok": False, "code": "damaged",
+                                       "detail": f"unserialisable answer: {error}"})
+                os.write(1, (line + "\n").encode())
+                code = 0
+            except BaseException as error:  # noqa: BLE001  (the child reports, then ends)
+                try:
+                    os.write(2, f"{type(error).__name__}: {error}\n".encode())
+                except BaseException:  # noqa: BLE001
+                    pass
+            finally:
+                os._exit(code)
+        os.close(ready_w)
+        os.read(ready_r, 1)  # empty when the child ended before it was ready
+        os.close(ready_r)
+        answers.write(json.dumps({"pid": pid}) + "\n")
+        answers.flush()
+        _, status = os.waitpid(pid, 0)
+        returncode = (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                      else os.WEXITSTATUS(status))
+        return {"returncode": returncode,
+                "stdout": _tail(out, 1 << 20), "stderr": _tail(err, 4096)}
+
+
+def _tail(handle: Any, limit: int) -> str:
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    handle.seek(max(0, size - limit))
+    return handle.read().decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

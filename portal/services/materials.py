@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
 
 from .. import clock
+from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
 from ..storage import Storage
 from . import booklet as booklet_service
@@ -48,9 +50,12 @@ class PaperItem:
         return self.revision is not None and pdf_source(self.revision) is not None
 
 
-def papers(seminar: Seminar) -> list[PaperItem]:
-    """The seminar's papers in order, each with its current revision (or None)."""
-    assignments = assignments_with_revisions(seminar)
+def papers(seminar: Seminar, *, loaded: bool = False) -> list[PaperItem]:
+    """The seminar's papers in order, each with its current revision (or None).
+
+    ``loaded``: the seminar came from ``find_seminar(with_revisions=True)``, so its
+    assignments, units, revisions and uploaders are already there (no query again)."""
+    assignments = list(seminar.assignments) if loaded else assignments_with_revisions(seminar)
     presenters = booklet_service.presenter_names(assignments)
     return [PaperItem(assignment=a, revision=a.current_submission, presenter=presenters[a.id])
             for a in assignments]
@@ -59,7 +64,14 @@ def papers(seminar: Seminar) -> list[PaperItem]:
 def current_revision(seminar: Seminar, position: int) -> Submission | None:
     """The current file of paper ``position`` (None while it has not been submitted);
     NotFound when the seminar has no such paper."""
-    return get_assignment(seminar, position).current_submission
+    row = db.session.execute(
+        select(Assignment, Submission)
+        .outerjoin(Submission, Submission.assignment_id == Assignment.id)
+        .where(Assignment.seminar_id == seminar.id, Assignment.position == position)
+        .order_by(Submission.number.desc()).limit(1)).first()
+    if row is None:
+        get_assignment(seminar, position)  # raises NotFound with its message
+    return row[1] if row is not None else None
 
 
 def mimetype(revision: Submission) -> str:

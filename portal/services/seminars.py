@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock, plan
 from ..database import lock_seminar
@@ -18,6 +19,7 @@ from ..models import (
     Registration,
     RegistrationStatus,
     Seminar,
+    Submission,
     Unit,
     User,
 )
@@ -38,11 +40,31 @@ def current_seminar() -> Seminar:
     return seminar
 
 
-def find_seminar() -> Seminar | None:
-    """The seminar with its assignments and their units loaded (pages show them together)."""
-    return db.session.scalar(
-        select(Seminar).order_by(Seminar.id).limit(1)
-        .options(selectinload(Seminar.assignments).selectinload(Assignment.unit)))
+def find_seminar(*, with_revisions: bool = False) -> Seminar | None:
+    """The seminar with its assignments and their units loaded (pages show them together);
+    ``with_revisions``: each assignment's revisions and their uploaders too.
+
+    Three queries at most whatever the number of papers, revisions and people: the seminar,
+    the assignments joined with their units, the revisions joined with their uploaders (the
+    collections are filled in directly, cheaper than chained selectin loaders)."""
+    seminar = db.session.scalar(select(Seminar).order_by(Seminar.id).limit(1))
+    if seminar is None:
+        return None
+    assignments = list(db.session.scalars(
+        select(Assignment).where(Assignment.seminar_id == seminar.id)
+        .options(joinedload(Assignment.unit)).order_by(Assignment.position)))
+    set_committed_value(seminar, "assignments", assignments)
+    if with_revisions:
+        revisions: dict[int, list[Submission]] = {a.id: [] for a in assignments}
+        for submission in db.session.scalars(
+                select(Submission).join(Assignment)
+                .where(Assignment.seminar_id == seminar.id)
+                .options(joinedload(Submission.uploader))
+                .order_by(Submission.assignment_id, Submission.number)):
+            revisions[submission.assignment_id].append(submission)
+        for assignment in assignments:
+            set_committed_value(assignment, "submissions", revisions[assignment.id])
+    return seminar
 
 
 @dataclass

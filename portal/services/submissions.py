@@ -77,11 +77,16 @@ def converter_version() -> str:
     return CONVERTER_VERSION
 
 
-def get_assignment(seminar: Seminar, position: int) -> Assignment:
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.seminar_id == seminar.id,
-                                 Assignment.position == position)
-    )
+def get_assignment(seminar: Seminar, position: int, *,
+                   with_revisions: bool = False) -> Assignment:
+    """Paper ``position`` of ``seminar``; ``with_revisions``: its revisions and their
+    uploaders loaded with it (two more queries, whatever the number of revisions)."""
+    query = select(Assignment).where(Assignment.seminar_id == seminar.id,
+                                     Assignment.position == position)
+    if with_revisions:
+        query = query.options(
+            selectinload(Assignment.submissions).selectinload(Submission.uploader))
+    assignment = db.session.scalar(query)
     if assignment is None:
         raise NotFound(_l("There is no paper number %(n)s."), n=position)
     return assignment
