@@ -532,7 +532,7 @@ def test_csv_export_reads_back_with_bom_and_vietnamese(app, client_as, people):
     data = response.data
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert len(rows) == 5 and len(rows[0]) == 8
+    assert len(rows) == 5 and len(rows[0]) == 9  # the last: the check-in time
     body = rows[1:]
     assert [r[1] for r in body] == ["Phạm Thành Viên", "Trần Văn Trình Bày",
                                     "Nguyễn Thị Văn Phòng", "Lê Thị Khác"]
@@ -540,6 +540,7 @@ def test_csv_export_reads_back_with_bom_and_vietnamese(app, client_as, people):
     assert body[1][3] == "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"
     assert [r[6] for r in body] == ["", "", "", "1"]
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", body[0][7])
+    assert [r[8] for r in body] == ["", "", "", ""]  # nobody has come yet
 
 
 def _pdf_text(data: bytes) -> str:

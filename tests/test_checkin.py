@@ -205,6 +205,10 @@ def test_door_json_endpoints(app, people, client_as):
     assert garbage.status_code == 400
     unknown = _json_post(office, "/office/checkin/check", {"registration_id": 99999}, csrf)
     assert unknown.status_code == 422
+    for bad in (10**20, -1, True, "12", None, [1]):
+        answer = _json_post(office, "/office/checkin/check", {"registration_id": bad}, csrf)
+        assert answer.status_code == 400, bad
+        assert answer.get_json()["message"] == "Hãy quét mã hoặc chọn một tên."
     state = office.get("/office/checkin/state.json").get_json()
     assert state["arrived"] == 1 and state["expected"] == expected and state["csrf"]
     assert [p["checked_in_at"] for p in state["people"] if p["id"] == registration_id] \

@@ -11,9 +11,8 @@ user_account: walk_in.
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_b15'

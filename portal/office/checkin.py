@@ -73,7 +73,8 @@ def checkin_check():
     try:
         if isinstance(token, str) and token.strip():
             result = checkin.check_in_token(seminar, token[:500], current_user, at)
-        elif isinstance(registration_id, int) and not isinstance(registration_id, bool):
+        elif isinstance(registration_id, int) and not isinstance(registration_id, bool) \
+                and 0 < registration_id < 2**31:
             result = checkin.check_in_registration(seminar, registration_id, current_user, at)
         else:
             return jsonify(ok=False, status="refused", client_id=client_id,
