@@ -110,7 +110,8 @@ def test_hostile_strings_are_escaped_everywhere(app, people):
     office = app.test_client()
     login(office, EMAILS["office"])
     post_form(office, "/office/papers/2/extend", {"ext-deadline": "20/05/2021 00:00",
-                                                  "ext-reason": HOSTILE},
+                                                  "ext-reason": HOSTILE,
+                                                  "ext-confirm": "1"},  # after the session
               page_url="/office/papers/2")
     pages = ["/papers/2", "/register", "/materials"]
     office_pages = ["/office", "/office/papers/2", "/office/attendees", "/office/audit",

@@ -15,7 +15,7 @@ from portal.models import User
 from portal.services import attendance, seminars
 from portal.services.people import name_key, sort_people
 
-from .conftest import ROOT, create_account, post_form
+from .conftest import ROOT, create_account, csrf_from, login, make_app, post_form
 
 
 def test_people_sort_by_given_name_in_vietnamese_letter_order():
@@ -152,3 +152,21 @@ def test_the_booklet_history_says_who_built_it(client_as):
     with open(ROOT / "templates" / "office" / "booklet.html", encoding="utf-8") as template:
         assert '_("Built by")' in template.read()
 
+
+
+def test_a_too_large_upload_that_reached_the_server_leads_back_to_the_form(tmp_path):
+    app = make_app(tmp_path, MAX_UPLOAD_MB=1)
+    with app.app_context():
+        create_account("presenter@example.org", "Trần Văn Trình Bày",
+                       unit="Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành")
+        seminars.set_deadline(seminars.current_seminar(), "01/01/2099")
+    client = app.test_client()
+    assert login(client, "presenter@example.org").status_code == 302
+    token = csrf_from(client.get("/papers/2").data)
+    response = client.post("/papers/2", data={
+        "csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4\n" + b"x" * (2 * 1024 * 1024)),
+                                      "lớn.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    html = response.data.decode()
+    assert "1 MB" in html
+    assert '<a class="button primary" href="/papers/2">' in html

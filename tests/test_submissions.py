@@ -142,7 +142,9 @@ def test_extension_lets_the_presenter_upload_and_shows_the_reason(app, client_as
     page = office.get("/office/papers/2")
     response = office.post("/office/papers/2/extend", data={
         "csrf_token": csrf_from(page.data), "ext-deadline": "20/05/2021 17:00",
-        "ext-reason": "Đơn vị đi công tác <b>đột xuất</b>"})
+        "ext-reason": "Đơn vị đi công tác <b>đột xuất</b>",
+        # after the session's start (17/05/2021 08:00): the Office confirms it
+        "ext-confirm": "1"})
     assert response.status_code == 302
     presenter = client_as("presenter")
     with clock.frozen(DEADLINE + timedelta(days=2)):
