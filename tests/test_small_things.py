@@ -13,7 +13,7 @@ import subprocess
 from portal.extensions import db
 from portal.models import User
 from portal.services import attendance, seminars
-from portal.services.people import name_key, sort_people
+from portal.services.vietnamese_order import name_key, sort_people
 
 from .conftest import ROOT, create_account, csrf_from, login, make_app, post_form
 
