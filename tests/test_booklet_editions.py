@@ -150,3 +150,23 @@ def test_booklet_pdf_fonts_are_liberation_only(app, people, tmp_path):
                              capture_output=True, text=True, check=True).stdout
     rows = listing.splitlines()[2:]
     assert rows and all("Liberation" in row.split()[0] and " yes " in row for row in rows)
+
+
+def test_editions_are_derived_files_remade_when_missing(app, client_as, people):
+    add_papers(app, range(1, 8), pages=1)
+    with app.app_context():
+        item = booklet_service.build(seminars.current_seminar(), None, draft=False)
+        made = booklet_service.build_edition(item, "a4")
+        storage = get_storage()
+        assert made["path"].startswith("cache/")
+        from portal.services import integrity
+
+        report = integrity.check(storage)
+        assert report.stray == [] and report.missing == []
+        storage.path(made["path"]).unlink()
+        item_id, sha256 = item.id, made["sha256"]
+    download = client_as("office").get(f"/office/booklet/{item_id}/print-a4.pdf")
+    assert download.status_code == 200
+    import hashlib
+
+    assert hashlib.sha256(download.data).hexdigest() == sha256

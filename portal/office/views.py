@@ -407,11 +407,11 @@ def build_booklet_edition(booklet_id: int):
 @bp.get("/booklet/<int:booklet_id>/print-<edition>.pdf")
 def booklet_edition_file(booklet_id: int, edition: str):
     item = _booklet_or_404(booklet_id)
-    made = booklet_service.editions_of(item).get(edition)
-    if made is None:
+    path = booklet_service.edition_path(item, edition)
+    if path is None:
         abort(404)
     seminar = seminars.current_seminar()
-    return get_storage().send(made["path"],
+    return get_storage().send(path,
                               booklet_service.edition_file_name(seminar, item, edition),
                               "application/pdf")
 

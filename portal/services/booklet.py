@@ -384,6 +384,18 @@ EDITIONS = assemble.EDITIONS
 EDITION_LABELS = {"a4": _l("A4 print edition"), "a5-booklet": _l("A5 booklet for folding")}
 
 
+def edition_path(booklet: Booklet, edition: str, storage: Storage | None = None) -> str | None:
+    """The stored path of a print edition already made, remade if its file went missing
+    (None when it was never made)."""
+    made = editions_of(booklet).get(edition)
+    if made is None:
+        return None
+    storage = storage or get_storage()
+    if not storage.exists(made["path"]):
+        made = build_edition(booklet, edition, storage=storage)
+    return made["path"]
+
+
 def editions_of(booklet: Booklet) -> dict[str, dict]:
     """The print editions made from ``booklet``: edition -> {path, sha256, pages, size}."""
     try:
@@ -407,7 +419,9 @@ def build_edition(booklet: Booklet, edition: str, actor: User | None = None,
         return existing
     starts = [int(part["start_page"]) for part in contents_of(booklet)
               if part.get("start_page")]
-    relative = booklet.stored_path.removesuffix(".pdf") + f"-{edition}.pdf"
+    # Derived from the final booklet, byte for byte the same when made again: kept with the
+    # other derived files (the storage check and backups leave cache/ out), remade on demand.
+    relative = f"cache/editions/{Path(booklet.stored_path).stem}-{edition}.pdf"
     temp = storage.new_temp_path(".pdf")
     try:
         result = assemble.build_edition(storage.path(booklet.stored_path), temp, edition,
