@@ -7,9 +7,8 @@ Create Date: 2026-12-03 08:10:00
 mail_log.body: the plain-text body of the mail as it was sent (or tried), so that the Office
 reads it at /office/mail and a failed mail can be sent again unchanged.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_b12a'

@@ -122,6 +122,10 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
     # 4. The Office builds the final booklet and watches its progress.
     office_page.goto(base + "/office/booklet")
     office_page.get_by_role("button", name=tr(app, lang, "Build the final booklet")).click()
+    # It asks first, saying how many attendees will get a mail (one), in a native dialog.
+    office_page.locator("#confirm-dialog").wait_for(state="visible")
+    assert " 1 " in office_page.locator("#confirm-dialog-text").inner_text()
+    office_page.locator("#confirm-dialog-ok").click()
     office_page.wait_for_load_state()
     office_page.wait_for_selector("#build-progress[data-state=done]", timeout=60000)
     screenshot(office_page, f"story-{lang}-5-office-booklet")

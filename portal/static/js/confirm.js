@@ -27,6 +27,14 @@
     dialog.showModal();
   });
 
+  // Plain buttons, not a form, so that the page's own forms stay the only ones on it.
+  document.getElementById("confirm-dialog-cancel").addEventListener("click", function () {
+    dialog.close("cancel");
+  });
+  ok.addEventListener("click", function () {
+    dialog.close("ok");
+  });
+
   dialog.addEventListener("close", function () {
     var current = pending;
     pending = null;
