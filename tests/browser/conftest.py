@@ -112,3 +112,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for shot in shots:
         if failed or shot.name.endswith("-failure.png"):
             terminalreporter.write_line(f"  {shot.relative_to(ROOT)}")
+
+
+LOGIN_BUTTON = "form[action*='/login'] [type=submit]"
+
+
+def choose_language(page, base_url: str, lang: str) -> None:
+    """Open the home page and switch the interface language, waiting until the switch has
+    been answered (the POST and the page it redirects to) before going on."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url + "/")
+    if page.locator("html").get_attribute("lang") != lang:
+        with page.expect_navigation():
+            page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    """Log in through the real form and wait until the portal has let us in."""
+    page.goto(base_url + "/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator(LOGIN_BUTTON).click()
+    page.wait_for_url(lambda url: "/login" not in url)

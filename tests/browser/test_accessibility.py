@@ -9,6 +9,7 @@ import pytest
 from portal.services import attendance, seminars
 
 from ..conftest import PASSWORD, create_account
+from .conftest import choose_language, log_in
 
 CHECK = """
 () => {
@@ -78,14 +79,9 @@ def test_main_pages_pass_the_accessibility_checks(live_app, live_server, browser
     for role, urls in PAGES.items():
         context = browser.new_context()
         page = context.new_page()
-        page.goto(live_server.url + "/")
-        page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
+        choose_language(page, live_server.url, lang)
         if role:
-            page.goto(live_server.url + "/login")
-            page.locator("#email").fill(f"{role}@example.org")
-            page.locator("#password").fill(PASSWORD)
-            page.locator("form [type=submit]").last.click()
-            page.wait_for_load_state()
+            log_in(page, live_server.url, f"{role}@example.org", PASSWORD)
         for url in urls:
             if not exists(url) and url != "/no-such-page":
                 continue

@@ -19,6 +19,7 @@ from portal.services import attendance, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..makedocs import pdf_bytes
+from .conftest import choose_language, log_in
 
 VIETNAMESE_ONLY = re.compile(
     "[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
@@ -107,15 +108,9 @@ def _walk(app, base, browser, lang):
     for role, urls in PAGES.items():
         context = browser.new_context()
         page = context.new_page()
-        page.goto(base + "/")
-        page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
-        page.wait_for_load_state()
+        choose_language(page, base, lang)
         if role:
-            page.goto(base + "/login")
-            page.locator("#email").fill(f"{role}@example.org")
-            page.locator("#password").fill(PASSWORD)
-            page.locator("form [type=submit]").last.click()
-            page.wait_for_url(lambda url: "/login" not in url)
+            log_in(page, base, f"{role}@example.org", PASSWORD)
         for url in urls:
             if not exists(url) and url != "/no-such-page":
                 continue

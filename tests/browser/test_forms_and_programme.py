@@ -16,7 +16,7 @@ from portal.services import seminars
 
 from ..conftest import PASSWORD, create_account, make_app
 from ..makedocs import pdf_bytes
-from .conftest import LiveServer, screenshot
+from .conftest import LiveServer, choose_language, log_in, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"
 VIEWPORTS = {"desktop": {"width": 1200, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -32,15 +32,9 @@ def open_as(browser, base: str, email: str | None, lang: str, viewport: str):
                                   is_mobile=viewport == "phone")
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(base + "/")
-    page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
-    expect(page.locator("html")).to_have_attribute("lang", lang)
+    choose_language(page, base, lang)
     if email:
-        page.goto(base + "/login")
-        page.locator("#email").fill(email)
-        page.locator("#password").fill(PASSWORD)
-        page.locator("form [type=submit]").last.click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        log_in(page, base, email, PASSWORD)
     return context, page
 
 

@@ -16,7 +16,7 @@ from portal.services import attendance, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..makedocs import pdf_bytes
-from .conftest import screenshot
+from .conftest import LOGIN_BUTTON, choose_language, log_in, screenshot
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1200, "height": 900}
@@ -51,15 +51,9 @@ def _context(browser, base, lang, viewport, email=None):
     context = browser.new_context(viewport=viewport, is_mobile=viewport is PHONE)
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(base + "/")
-    page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
-    expect(page.locator("html")).to_have_attribute("lang", lang)
+    choose_language(page, base, lang)
     if email:
-        page.goto(base + "/login")
-        page.locator("#email").fill(email)
-        page.locator("#password").fill(PASSWORD)
-        page.locator("form [type=submit]").last.click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        log_in(page, base, email, PASSWORD)
     return context, page
 
 
@@ -135,7 +129,7 @@ def test_the_landing_page_and_the_waiting_list_place(live_app, live_server, brow
     page.wait_for_url("**/login?next=/register")
     page.locator("#email").fill("p3@example.org")
     page.locator("#password").fill(PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    page.locator(LOGIN_BUTTON).click()
     page.wait_for_url("**/register")
     page.goto(live_server.url + "/")
     expect(page.locator("#next-step")).to_contain_text(

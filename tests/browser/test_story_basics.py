@@ -19,11 +19,12 @@ def test_open_switch_language_login_logout(live_app, live_server, page):
         assert page.get_by_text(item["title"], exact=True).count() == 1
     screenshot(page, "home-vi")
 
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Agenda").is_visible()
-    page.get_by_role("button", name="Tiếng Việt").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tiếng Việt").click()
     assert page.get_by_role("heading", name="Chương trình").is_visible()
 
     page.get_by_role("link", name="Đăng nhập", exact=True).click()

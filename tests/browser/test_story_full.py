@@ -21,7 +21,7 @@ from portal.services import seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..makedocs import docx_bytes, pdf_bytes
-from .conftest import screenshot
+from .conftest import choose_language, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"
 
@@ -36,12 +36,6 @@ def sign_in(page, base: str, email: str, lang: str, app) -> None:
     page.get_by_label(tr(app, lang, "Email")).fill(email)
     page.get_by_label(tr(app, lang, "Password")).fill(PASSWORD)
     page.get_by_role("button", name=tr(app, lang, "Log in")).click()
-    page.wait_for_load_state()
-
-
-def choose_language(page, base: str, lang: str) -> None:
-    page.goto(base + "/")
-    page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
     page.wait_for_load_state()
 
 

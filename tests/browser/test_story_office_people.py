@@ -17,7 +17,7 @@ from portal.models import MailLog, RegistrationStatus, User
 from portal.services import attendance, seminars
 
 from ..conftest import PASSWORD, create_account
-from .conftest import screenshot
+from .conftest import choose_language, screenshot
 
 DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -43,10 +43,7 @@ def _open(browser, server, lang: str, viewport: dict, javascript: bool = True):
                                   is_mobile=viewport is PHONE, java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(server.url + "/")
-    page.get_by_role("button", name="English" if lang == "en" else "Tiếng Việt").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == lang
+    choose_language(page, server.url, lang)
     return context, page
 
 
