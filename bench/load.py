@@ -79,6 +79,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
     """Load the plan, the accounts, the papers and the booklet. Returns (email, position)."""
     server.flask("db", "upgrade")
+    import logging
+
+    logging.getLogger("portal.mail").setLevel(logging.WARNING)  # receipts: not for the report
     from portal import clock, create_app
     from portal.extensions import db
     from portal.services import accounts, attendance, seminars, submissions
