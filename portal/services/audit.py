@@ -31,6 +31,11 @@ ACTION_LABELS = {
     "user.create": _l("account created"),
     "user.import": _l("accounts imported"),
     "user.change_password": _l("password changed"),
+    "user.update": _l("account changed"),
+    "user.activate": _l("account reactivated"),
+    "user.deactivate": _l("account deactivated"),
+    "user.reset_password": _l("password reset"),
+    "user.reset_link": _l("password link sent"),
     "submission.upload": _l("paper uploaded"),
     "submission.receive": _l("paper marked as received"),
     "assignment.extend": _l("deadline extended"),
@@ -43,6 +48,10 @@ ACTION_LABELS = {
     "attendance.set_registration_open": _l("self-registration opened or closed"),
     "booklet.build": _l("booklet built"),
     "booklet.build_failed": _l("booklet build failed"),
+    "booklet.edition": _l("print edition made"),
+    "seminar.set_programme": _l("programme changed"),
+    "checkin.check_in": _l("checked in at the door"),
+    "checkin.walk_in": _l("added at the door"),
     "mail.remind": _l("reminders sent"),
 }
 

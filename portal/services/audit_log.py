@@ -31,6 +31,11 @@ SENTENCES = {
     "user.create": _l("%(who)s created the account %(target)s."),
     "user.import": _l("%(who)s imported %(count)s accounts."),
     "user.change_password": _l("%(who)s changed the password of %(target)s."),
+    "user.update": _l("%(who)s changed the account %(target)s."),
+    "user.activate": _l("%(who)s reactivated the account %(target)s."),
+    "user.deactivate": _l("%(who)s deactivated the account %(target)s."),
+    "user.reset_password": _l("%(who)s set a new password for %(target)s."),
+    "user.reset_link": _l("%(who)s sent %(target)s a link to set a new password."),
     "submission.upload": _l("%(who)s uploaded revision %(number)s of %(paper)s "
                             "(%(filename)s)."),
     "submission.receive": _l("%(who)s marked revision %(number)s of %(paper)s as received."),
@@ -47,6 +52,10 @@ SENTENCES = {
     "attendance.set_registration_open": _l("%(who)s opened self-registration."),
     "attendance.set_registration_open:closed": _l("%(who)s closed self-registration."),
     "booklet.build": _l("%(who)s built a %(kind)s booklet of %(pages)s pages."),
+    "booklet.build_failed": _l("The build of a %(kind)s booklet by %(who)s failed: %(message)s"),
+    "booklet.edition": _l("%(who)s made the print edition %(edition)s (%(pages)s pages)."),
+    "checkin.check_in": _l("%(who)s checked %(target)s in at %(at)s."),
+    "checkin.walk_in": _l("%(who)s added %(target)s (%(unit)s) at the door."),
     "mail.remind": _l("The portal sent a reminder about %(paper)s."),
 }
 FALLBACK = _l("%(who)s: %(action)s %(target)s")
@@ -161,6 +170,8 @@ def sentence(event: AuditEvent) -> str:
         key += ":self"
     if key == "booklet.build":
         params["kind"] = _("draft") if detail.get("draft") else _("final")
+    if key == "booklet.build_failed":
+        params["kind"] = _("draft") if event.target == "draft" else _("final")
     template = SENTENCES.get(key, FALLBACK)
     try:
         return str(template) % params

@@ -21,7 +21,8 @@ from .conftest import LOGIN_BUTTON, choose_language, log_in, screenshot
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1200, "height": 900}
 OFFICE_PAGES = ["/office", "/office/papers/2", "/office/seminar", "/office/attendees",
-                "/office/booklet", "/office/audit", "/office/mail", "/office/people"]
+                "/office/booklet", "/office/audit", "/office/mail", "/office/people",
+                "/office/remind", "/office/checkin", "/office/minutes"]
 
 
 def tr(app, lang: str, text: str, **params) -> str:
