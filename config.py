@@ -82,7 +82,6 @@ class Config:
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
     # Wrong credentials (login, password change, reset): per account and address, per address.
     RATELIMIT_PER_ACCOUNT_ADDRESS = (os.environ.get("RATELIMIT_PER_ACCOUNT_ADDRESS")
                                      or "5 per minute; 20 per hour")

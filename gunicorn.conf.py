@@ -20,6 +20,10 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 # holds one thread, while the worker's other threads go on serving.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# One request per connection (as the sync workers did): a client that reuses an idle
+# connection at the moment the worker closes it would see its POST fail; behind a proxy,
+# keep-alive to the portal brings nothing.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # A long Word report may take minutes to convert (see convert.py's limits).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "360"))
 graceful_timeout = 30

@@ -4,7 +4,7 @@ In each round, one after the other (interleaved, so that both see the same machi
 
 - ``python -c 'import flask'``, a whole process: the floor of any Flask command;
 - for information, ``python -c 'import flask_sqlalchemy, flask_wtf, flask_babel,
-  flask_login, flask_limiter'``: the extensions the portal is built on, before any of its
+  flask_login'``: the extensions the portal is built on, before any of its
   own code (they import SQLAlchemy, WTForms, Babel…);
 - ``flask seminar show``, a whole process, on a prepared SQLite database (the plan loaded);
 - gunicorn with 4 workers serving a minimal Flask app (one route), from the start of the
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         floor_import = [sys.executable, "-c", "import flask"]
         stack_import = [sys.executable, "-c", "import flask_sqlalchemy, flask_wtf, "
-                        "flask_babel, flask_login, flask_limiter"]
+                        "flask_babel, flask_login"]
         show = [flask, "seminar", "show"]
         # Warm the file cache and the bytecode once, outside the rounds.
         timed(floor_import, env, ROOT)

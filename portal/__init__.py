@@ -38,7 +38,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
     from config import DEFAULT_SECRET_KEY, config_for
 
-    from .extensions import babel, csrf, db, limiter, migrate
+    from .extensions import babel, csrf, db, migrate
 
     app = Flask(
         __name__,
@@ -80,7 +80,6 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
-    limiter.init_app(app)
     _init_login(app)
 
     from .storage import Storage

@@ -1,4 +1,4 @@
-"""Security headers on every response, and the login rate limits."""
+"""Security headers on every response (the credential limits: ``throttle``)."""
 
 from __future__ import annotations
 
@@ -25,23 +25,6 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-
-# Failed logins only: a successful one (a redirect) does not count against the limit.
-LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
-LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
-
-
-def login_account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def login_address_key() -> str:
-    return "login-address:" + (request.remote_addr or "unknown")
-
-
-def failed_login(response: Response) -> bool:
-    return response.status_code != 302
-
 
 def init_security(app: Flask) -> None:
     @app.after_request

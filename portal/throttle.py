@@ -174,11 +174,12 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def _checks(scope: str, account: str | None) -> Checks:
+def _checks(scope: str, account: str | None, per_account: str | None = None) -> Checks:
     address = client_address()
     config = current_app.config
     per_address = config.get("RATELIMIT_PER_ADDRESS") or PER_ADDRESS
-    per_pair = config.get("RATELIMIT_PER_ACCOUNT_ADDRESS") or PER_ACCOUNT_AND_ADDRESS
+    per_pair = per_account or config.get("RATELIMIT_PER_ACCOUNT_ADDRESS") \
+        or PER_ACCOUNT_AND_ADDRESS
     checks = [(item, ("credential-address", address)) for item in parse_many(per_address)]
     if account:
         checks += [(item, (f"{scope}-account", _digest(account), address))
@@ -197,12 +198,14 @@ def _is_failure(response: Response) -> bool:
 
 
 def credential_form(scope: str, account: Callable[[], str | None],
-                    failed: Callable[[Response], bool] = _is_failure):
+                    failed: Callable[[Response], bool] = _is_failure,
+                    per_account: str | None = None):
     """Limit a view whose POST checks a credential.
 
     ``scope`` names the form ("login", "password", "reset"…); ``account`` returns who the
     attempt is about (the email typed, the logged-in user's id; None: the address limit only);
-    ``failed(response)`` says whether the attempt counts (default: anything but a redirect).
+    ``failed(response)`` says whether the attempt counts (default: anything but a redirect);
+    ``per_account``: a stricter limit per (account, address) than the login's.
     A POST over a limit is answered 429 with ``Retry-After`` before the view runs.
     """
 
@@ -212,7 +215,7 @@ def credential_form(scope: str, account: Callable[[], str | None],
             if request.method != "POST" or not current_app.config.get("RATELIMIT_ENABLED", True):
                 return view(*args, **kwargs)
             throttle = _throttle()
-            checks = _checks(scope, account())
+            checks = _checks(scope, account(), per_account)
             wait = throttle.attempt(checks)
             if wait:
                 log.warning("too many %s attempts from %s", scope, client_address())

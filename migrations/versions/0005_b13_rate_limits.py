@@ -7,9 +7,8 @@ Create Date: 2026-12-03 08:20:00
 rate_limit_counter: one fixed window of a limit on wrong passwords (per account and address,
 per address), so that the counts hold across worker processes without another server.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_b13'

@@ -8,13 +8,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..extensions import limiter
+from .. import throttle
 from ..services import accounts, people
 from ..services.errors import PortalError
 from . import bp
 from .forms import ForgotForm, ResetForm
 
-FORGOT_LIMIT_PER_ADDRESS = "5 per minute; 20 per hour"
+# Every request for a link counts (the answer is the same whether the address exists or not),
+# in the counts every worker shares: per address as for the login, and per (email, address).
 FORGOT_LIMIT_PER_ACCOUNT = "3 per hour"
 
 # Pages a person who must change their password may still open.
@@ -22,12 +23,12 @@ _OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.login", "st
                         "public.set_language", "public.healthz", "auth.reset_password"}
 
 
-def _forgot_account_key() -> str:
-    return "forgot-account:" + (request.form.get("email") or "").strip().lower()[:254]
+def _typed_email() -> str | None:
+    return (request.form.get("email") or "").strip().lower()[:254] or None
 
 
-def _forgot_address_key() -> str:
-    return "forgot-address:" + (request.remote_addr or "unknown")
+def _always(response) -> bool:
+    return True
 
 
 @bp.before_app_request
@@ -43,8 +44,8 @@ def must_change_password():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(FORGOT_LIMIT_PER_ADDRESS, key_func=_forgot_address_key, methods=["POST"])
-@limiter.limit(FORGOT_LIMIT_PER_ACCOUNT, key_func=_forgot_account_key, methods=["POST"])
+@throttle.credential_form("forgot", account=_typed_email, failed=_always,
+                          per_account=FORGOT_LIMIT_PER_ACCOUNT)
 def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
@@ -59,6 +60,7 @@ def forgot_password():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@throttle.credential_form("reset", account=lambda: None)
 def reset_password(token: str):
     try:
         user = people.user_for_token(token)
