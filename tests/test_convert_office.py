@@ -189,7 +189,11 @@ def test_decomposed_vietnamese_in_a_word_97_file_is_found_by_search(tmp_path):
 
 
 def test_prepare_copy_leaves_a_clean_document_alone(tmp_path):
-    docx = docmaker.make_docx(tmp_path / "nfc.docx", [VIETNAMESE])
+    w = docmaker.W_NAMESPACE
+    docx = docmaker.make_docx(tmp_path / "nfc.docx", document=(
+        f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>'
+        f"<w:p><w:r><w:t>{VIETNAMESE}</w:t></w:r></w:p><w:sectPr>"
+        '<w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>'))
     assert office.prepare_copy(docx, tmp_path / "copy.docx", []) is False
     assert not (tmp_path / "copy.docx").exists()
 
@@ -436,6 +440,27 @@ def test_unembedded_fonts_are_embedded_at_upload(tmp_path):
     assert "Embedded fonts for the printer" in text and "Times Roman line" in text
     assert result.pages == 1
     assert "fonts not embedded in the PDF (Helvetica, Times-Roman) were embedded" in result.notes
+
+
+def test_embedding_keeps_rotation_boxes_and_text_position(tmp_path):
+    source = unembedded_pdf(tmp_path / "raw.pdf")
+    with pikepdf.open(source, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0].obj
+        page.MediaBox = Array([100, 200, 695.28, 1041.89])
+        page.CropBox = Array([110, 210, 685, 1032])
+        page.Rotate = 90
+        page.Contents = pdf.make_stream(b"1 0 0 1 100 200 cm " + page.Contents.read_bytes())
+        pdf.save(source)
+    result = normalise(source, "pdf", tmp_path / "embedded.pdf")
+    assert any(note.endswith("were embedded") for note in result.notes), result.notes
+    with pikepdf.open(tmp_path / "embedded.pdf") as pdf:
+        page = pdf.pages[0]
+        assert page.rotation == 90
+        assert [float(v) for v in page.mediabox] == [100, 200, 695.28, 1041.89]
+        assert [float(v) for v in page.cropbox] == [110, 210, 685, 1032]
+    before = next(w for w in words(source, 1) if w[0] == "Embedded")
+    after = next(w for w in words(tmp_path / "embedded.pdf", 1) if w[0] == "Embedded")
+    assert all(abs(a - b) < 1 for a, b in zip(before[1:], after[1:], strict=True))
 
 
 # -- through the upload page --------------------------------------------------------------------

@@ -18,6 +18,13 @@ from portal.notes import translate
     ("encryption removed", "đã bỏ mã hóa"),
     ("The PDF was slightly damaged and has been repaired.",
      "Tệp PDF bị hỏng nhẹ và đã được sửa."),
+    ("unsafe links removed (2)",
+     "đã gỡ bỏ: liên kết không phải http, https hoặc mailto (2)"),
+    ("fonts not embedded in the PDF (Helvetica, Times-Roman) were embedded",
+     "phông chữ chưa được nhúng trong PDF (Helvetica, Times-Roman) đã được nhúng vào, để bản in "
+     "giống hệt bản xem"),
+    ("font substituted: Calibri → Carlito",
+     "phông chữ không có trên máy chủ, đã thay bằng phông gần nhất: Calibri → Carlito"),
     ("something new and unknown", "something new and unknown"),
 ])
 def test_notes_are_translated(app, note, vietnamese):

@@ -390,24 +390,70 @@ def _clean_pdf(src: Path, dst: Path, notes: list[str]) -> None:
 
 def _embed_fonts(path: Path, pages: int) -> bool:
     """Replace the PDF at ``path`` by a copy with every font embedded, if that succeeds
-    (same page count, no font left unembedded); links and actions cleaned again."""
-    distilled, final = temporary_path(path), temporary_path(path)
+    (same page count, no font left unembedded); links and actions cleaned again.
+
+    Ghostscript turns a page's /Rotate into its content and moves the page's origin to 0 0, so
+    the rotation is taken off before and put back after, and the boxes are restored (the
+    content shifted back to where it was), so that the page reads and stamps as before.
+    """
+    unrotated, distilled, final = (temporary_path(path) for _ in range(3))
     try:
-        if not fontembed.embed_fonts(path, distilled):
+        with pikepdf.open(path) as original:
+            geometry = [_page_geometry(page) for page in original.pages]
+            for page in original.pages:
+                page.obj.Rotate = 0
+            original.save(unrotated)
+        if not fontembed.embed_fonts(unrotated, distilled):
             return False
         with pikepdf.open(distilled) as pdf:
             if len(pdf.pages) != pages or _unembedded_fonts(pdf):
                 return False
+            for page, (boxes, rotation) in zip(pdf.pages, geometry, strict=True):
+                _restore_geometry(pdf, page, boxes, rotation)
             sanitise_pdf(pdf)
             pdf.save(final, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                      compress_streams=True, encryption=False, deterministic_id=True)
         os.replace(final, path)
         return True
-    except (pikepdf.PdfError, OSError, RecursionError):
+    except (pikepdf.PdfError, OSError, RecursionError, ValueError):
         return False
     finally:
-        distilled.unlink(missing_ok=True)
-        final.unlink(missing_ok=True)
+        for temporary in (unrotated, distilled, final):
+            temporary.unlink(missing_ok=True)
+
+
+_BOXES = ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox")
+
+
+def _page_geometry(page: pikepdf.Page) -> tuple[dict[str, list[float]], int]:
+    boxes = {
+        "/MediaBox": [float(v) for v in page.mediabox],
+        "/CropBox": [float(v) for v in page.cropbox],
+        "/TrimBox": [float(v) for v in page.trimbox],
+        "/BleedBox": [float(v) for v in page.bleedbox],
+        "/ArtBox": [float(v) for v in page.artbox],
+    }
+    return boxes, page_rotation(page)
+
+
+def _restore_geometry(pdf: pikepdf.Pdf, page: pikepdf.Page, boxes: dict[str, list[float]],
+                      rotation: int) -> None:
+    media = boxes["/MediaBox"]
+    x0, y0 = min(media[0], media[2]), min(media[1], media[3])
+    if x0 or y0:
+        page.contents_add(pdf.make_stream(f"1 0 0 1 {x0:g} {y0:g} cm\n".encode()),
+                          prepend=True)
+        for annotation in page.obj.get("/Annots", Array()):
+            rect = annotation.get("/Rect") if isinstance(annotation, Dictionary) else None
+            if isinstance(rect, Array) and len(rect) == 4:
+                annotation.Rect = Array([float(rect[0]) + x0, float(rect[1]) + y0,
+                                         float(rect[2]) + x0, float(rect[3]) + y0])
+    for key in _BOXES:
+        page.obj[key] = Array(boxes[key])
+    if rotation:
+        page.obj.Rotate = rotation
+    elif "/Rotate" in page.obj:
+        del page.obj["/Rotate"]
 
 
 def _unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
