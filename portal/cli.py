@@ -262,7 +262,8 @@ booklet_cli = AppGroup("booklet", help="The proceedings booklet: build it.")
 @booklet_cli.command("build")
 @click.option("--draft", is_flag=True, help="Build a draft: missing papers get a placeholder.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also copy the booklet to this file.")
+              help="Also copy the booklet to this file (and each print edition beside it, "
+                   "as NAME-a4.pdf, NAME-a5-booklet.pdf).")
 @click.option("--as", "actor_email", default=None, help="The Office account recorded as builder.")
 @click.option("--print", "editions", multiple=True, type=click.Choice(["a4", "a5-booklet"]),
               help="Also make this print edition of the final booklet (repeatable): a4 = "
@@ -318,6 +319,13 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         click.echo(f"Print edition {edition}: {made['pages']} pages ({made['blanks']} blank), "
                    f"{made['size']} bytes, sha256 {made['sha256']}")
         click.echo(f"Stored: {made['path']}")
+        if out is not None:
+            target = out.with_name(f"{out.stem}-{edition}{out.suffix or '.pdf'}")
+            try:
+                shutil.copyfile(get_storage().path(made["path"]), target)
+            except OSError as error:
+                fail(f"could not write {target}: {error}")
+            click.echo(f"Copied to {target}")
 
 
 def _echo_preflight(rows) -> None:

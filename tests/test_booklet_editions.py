@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Booklet
+from portal.models import Booklet, MailLog
 from portal.services import booklet as booklet_service
 from portal.services import programme, seminars, submissions
 from portal.services.errors import BookletNotReady
@@ -56,15 +56,24 @@ def test_same_revisions_give_the_same_booklet_bytes(app, people):
     add_papers(app, range(1, 8), pages=1)
     with app.app_context():
         seminar = seminars.current_seminar()
-        first = booklet_service.build(seminar, None, draft=False)
-        second = booklet_service.build(seminar, None, draft=False)
-        assert first.stored_path != second.stored_path
-        assert first.sha256 == second.sha256
         storage = get_storage()
-        assert storage.path(first.stored_path).read_bytes() == \
-            storage.path(second.stored_path).read_bytes()
-        assert [booklet_service.build_edition(b, "a4")["sha256"] for b in (first, second)] \
-            == [booklet_service.build_edition(first, "a4")["sha256"]] * 2
+        drafts = [booklet_service.build(seminar, None, draft=True) for _ in range(2)]
+        assert drafts[0].stored_path != drafts[1].stored_path
+        assert storage.path(drafts[0].stored_path).read_bytes() == \
+            storage.path(drafts[1].stored_path).read_bytes()
+        first = booklet_service.build(seminar, None, draft=False)
+        a4 = booklet_service.build_edition(first, "a4")
+        mails = db.session.scalar(select(db.func.count(MailLog.id)))
+        # A final built again from the same revisions is the same file: the published booklet
+        # stays (one row), and nobody is mailed about it a second time.
+        second = booklet_service.build(seminar, None, draft=False)
+        assert second.id == first.id and second.sha256 == first.sha256
+        assert db.session.scalar(select(db.func.count(Booklet.id))
+                                 .where(Booklet.is_draft.is_(False))) == 1
+        assert db.session.scalar(select(db.func.count(MailLog.id))) == mails
+        # A print edition made again (its cached file gone) has the same bytes.
+        storage.path(a4["path"]).unlink()
+        assert booklet_service.build_edition(first, "a4")["sha256"] == a4["sha256"]
 
 
 def test_agenda_shows_the_programme_times_opening_and_closing(app, people):

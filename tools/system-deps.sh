@@ -2,6 +2,7 @@
 # Install the Debian packages the portal needs, when they are missing and we may (root + apt).
 #   tools/system-deps.sh run    WeasyPrint's libraries, LibreOffice Writer (Word papers to PDF),
 #                               Ghostscript (fonts embedded), Liberation fonts (Times/Arial metrics),
+#                               Carlito and Caladea (Calibri/Cambria metrics),
 #                               ICU for PyICU
 #   tools/system-deps.sh test   + qpdf, poppler-utils (pdftoppm, pdftotext, pdffonts), Chromium,
 #                                 PostgreSQL server
@@ -10,7 +11,7 @@
 set -u
 what=${1:-run}
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
-packages="$packages fonts-liberation2 libreoffice-writer-nogui ghostscript"
+packages="$packages fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea libreoffice-writer-nogui ghostscript"
 # PyICU (Vietnamese name order) builds against ICU: its headers, pkg-config and a C++ compiler
 packages="$packages libicu-dev pkg-config g++"
 if [ "$what" = "test" ]; then

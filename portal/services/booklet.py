@@ -277,6 +277,13 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         for item, start, part in zip(used, result.starts, parts, strict=True):
             item["start_page"] = start
             item["title"] = part.title
+        previous = latest(seminar, final_only=True) if not draft else None
+        if previous is not None and previous.sha256 == result.sha256 \
+                and storage.exists(previous.stored_path):
+            # The same revisions give the same bytes: the published booklet stays, with its
+            # print editions, and nobody is mailed twice about it.
+            db.session.commit()  # conversions made on the way are kept
+            return previous
         stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
         kind = "draft" if draft else "final"
         placed = f"booklets/{stamp}-{kind}-{result.sha256[:16]}.pdf"
@@ -299,7 +306,8 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
             _l("The final booklet cannot contain fonts that are not embedded (a print shop "
                "refuses them). Ask for these papers again as PDF with embedded fonts, or as "
                "Word files: %(list)s."),
-            list="; ".join(f"{position}. {name}" for position, name in error.fonts),
+            list="; ".join(f"{position}. {', '.join(names)}"
+                           for position, names in _fonts_by_paper(error.fonts)),
         ) from None
     except assemble.BookletError as error:
         db.session.rollback()
@@ -595,3 +603,11 @@ def start_build(app, seminar_id: int, actor_id: int | None, draft: bool) -> thre
 
 
 __all__ = ["PortalError", "build", "preflight", "latest", "history", "missing_papers"]
+
+
+def _fonts_by_paper(fonts: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+    """(paper, font) pairs grouped per paper, in paper order: "5. Times-Roman, Helvetica"."""
+    grouped: dict[int, list[str]] = {}
+    for position, name in fonts:
+        grouped.setdefault(position, []).append(name)
+    return sorted(grouped.items())

@@ -50,7 +50,7 @@ PDF_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
 FONT_DIR = PROJECT_ROOT / "portal" / "static" / "fonts" / "liberation"
 
 # Bump when the conversion code changes in a way that changes its output.
-_CODE_VERSION = "2-libreoffice"
+_CODE_VERSION = "3-libreoffice-prepress-fonts"
 
 _MAX_XML_SCAN = 40 * 1024 * 1024
 _WORD_KINDS = frozenset({"docx", "doc", "odt"})

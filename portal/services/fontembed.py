@@ -34,7 +34,10 @@ def embed_fonts(src: Path, dst: Path, *, timeout: float = GS_SECONDS) -> bool:
         return False
     command = [
         tool, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOPROMPT", "-sDEVICE=pdfwrite",
-        "-dEmbedAllFonts=true", "-dSubsetFonts=true", "-dCompatibilityLevel=1.7",
+        # /prepress: the default settings also leave fonts unembedded where a scan's pages
+        # reuse them for their invisible OCR text; the image settings below still apply.
+        "-dPDFSETTINGS=/prepress", "-dEmbedAllFonts=true", "-dSubsetFonts=true",
+        "-dCompatibilityLevel=1.7",
         "-dAutoRotatePages=/None", "-dPassThroughJPEGImages=true",
         "-dDownsampleColorImages=false", "-dDownsampleGrayImages=false",
         "-dDownsampleMonoImages=false", "-sColorConversionStrategy=LeaveColorUnchanged",
