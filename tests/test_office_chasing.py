@@ -153,7 +153,7 @@ def test_removing_an_extension_asks_first(app, client_as):
     office = client_as("office")
     with clock.frozen(BEFORE):
         extended = post_form(office, "/office/papers/2/extend",
-                             {"ext-deadline": "20/05/2021 00:00", "ext-reason": "Ốm"},
+                             {"ext-deadline": "16/05/2021 00:00", "ext-reason": "Ốm"},
                              page_url="/office/papers/2")
         assert extended.status_code == 302
         page = _text(office.get("/office/papers/2"))
@@ -161,7 +161,7 @@ def test_removing_an_extension_asks_first(app, client_as):
         asked = office.get("/office/papers/2/extend/clear")
         assert asked.status_code == 200
         assert ("Bỏ gia hạn của tham luận 2 (Phòng Quản lý Công nghệ, Thị trường công nghệ và "
-                "Chuyên ngành)? Hạn nộp trở lại từ 20/05/2021 00:00 về hạn chung của tọa đàm, "
+                "Chuyên ngành)? Hạn nộp trở lại từ 16/05/2021 00:00 về hạn chung của tọa đàm, "
                 "15/05/2021 00:00") in _text(asked)
         assert post_form(office, "/office/papers/2/extend/clear",
                          page_url="/office/papers/2").status_code == 200

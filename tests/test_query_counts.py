@@ -125,8 +125,10 @@ def test_statement_counts_do_not_grow_with_papers_and_people(tmp_path, backend, 
     assert few.keys() == many.keys()
     grown = {page: (few[page], many[page]) for page in few if many[page] != few[page]}
     assert not grown, f"statements per page grow with the data (small, large): {grown}"
-    # And the number itself stays small: the login, the seminar, the page's own rows.
-    ceilings = {"/materials": 9, "/papers": 7, "/papers/2": 9, "/office": 8}
+    # And the number itself stays small: the login (with its session check), the seminar, the
+    # page's own rows (the Office's overview also lists each unit's contacts, the paper page
+    # its printed preview).
+    ceilings = {"/materials": 10, "/papers": 9, "/papers/2": 10, "/office": 10}
     over = {page: count for page, count in many.items()
             if count > ceilings.get(page.split()[1], 5)}
     assert not over, f"more statements than the page's budget: {over}"
