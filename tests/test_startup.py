@@ -19,7 +19,7 @@ from config import TestingConfig
 from portal import create_app
 from portal.services import accounts
 app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite:///{db}", UPLOAD_DIR="{uploads}")
-heavy = ["alembic", "flask_migrate", "weasyprint", "email_validator", "mammoth"]
+heavy = ["alembic", "flask_migrate", "weasyprint", "email_validator"]
 print(json.dumps({{"loaded": [name for name in heavy if name in sys.modules],
                   "hashed": accounts._dummy_user.cache_info().currsize}}))
 """
