@@ -37,8 +37,9 @@ preload_app = True
 def post_fork(server, worker):
     """In each new worker: drop the database connections inherited from the master (the
     parent keeps them; the worker opens its own), forget the master's document checker, and
-    remove what a killed worker left in the upload folder's .tmp/ (without preloading,
-    create_app did it in every new worker)."""
+    remove what a killed worker left in the upload folder (its .tmp/ files, and any paper it
+    had put in place without committing its row), as create_app does at the start of the
+    portal: a worker that replaces a killed one cleans up after it."""
     import sys
 
     wsgi = sys.modules.get("wsgi")
@@ -47,8 +48,9 @@ def post_fork(server, worker):
         return
     from portal.extensions import db
     from portal.services import documents
+    from portal.services.integrity import sweep_at_start
 
     with app.app_context():
         db.engine.dispose(close=False)
     documents.forget_checker()
-    app.extensions["storage"].sweep_leftovers()
+    sweep_at_start(app, app.extensions["storage"])
