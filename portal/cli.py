@@ -569,15 +569,10 @@ def minutes_draft(out: Path, chair: str, secretary: str, number: str, place: str
             data = minutes.draft_docx(seminar, details)
     except PortalError as error:
         fail(str(error))
-    from .services.convert import temporary_path
+    from .services.convert import write_atomically
 
     out = out.resolve()
-    tmp = temporary_path(out)
-    try:
-        tmp.write_bytes(data)
-        tmp.chmod(0o644)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(out, data)
+    out.chmod(0o644)
     arrived, expected = minutes.attendance_figures(seminar)
     click.echo(f"{out} ({len(data)} bytes): có mặt {arrived}/{expected}")

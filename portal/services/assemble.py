@@ -40,7 +40,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, String
 
 from portal.services import weasy
-from portal.services.convert import page_rotation, temporary_path
+from portal.services.convert import page_rotation, temporary_path, write_atomically
 from portal.services.weasy import FONT_DIR, PDF_TEMPLATE_DIR
 
 FRONT_TEMPLATE = "front_matter.html"
@@ -584,12 +584,7 @@ def _cache_store(cache_dir: Path | None, key: str, rendered: _Rendered, keep: in
             "anchors": rendered.anchors,
         }
         for path, payload in ((pdf_path, rendered.data), (meta_path, json.dumps(meta).encode())):
-            tmp = temporary_path(path)
-            try:
-                tmp.write_bytes(payload)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_atomically(path, payload)
         entries = sorted(cache_dir.glob("front-*.pdf"), key=lambda p: p.stat().st_mtime)
         for stale in entries[:-keep]:
             stale.unlink(missing_ok=True)
@@ -836,12 +831,7 @@ def _stamp_font_in(cache_dir: Path | None) -> _StampFont:
                 "descent": font.descent, "cap_height": font.cap_height,
                 "bbox": list(font.bbox)}
         for path, payload in ((data_path, font.data), (meta_path, json.dumps(meta).encode())):
-            tmp = temporary_path(path)
-            try:
-                tmp.write_bytes(payload)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_atomically(path, payload)
     return font
 
 

@@ -175,6 +175,17 @@ def temporary_path(final: Path) -> Path:
     return Path(name)
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: a reader sees the old
+    file or the whole new one, never a part."""
+    tmp = temporary_path(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def describe_pdf(path: Path) -> tuple[int, list[list[float]]]:
     """Page count and ``[width, height, rotation]`` of each page's visible box."""
     with pikepdf.open(path) as pdf:
