@@ -567,15 +567,7 @@ def inspect_docx(
     """
     path = Path(path)
     notes: list[str] = []
-    declared = _declared_entries(path)
-    if declared is not None and declared > max_members:
-        raise DocumentRefused("too_complex", f"{declared} members (limit {max_members})")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise DocumentRefused("damaged", f"not a readable ZIP archive: {error}") from None
-    with archive:
-        _check_zip_limits(archive, path, max_unpacked_bytes, max_ratio, max_members)
+    with _open_package(path, max_unpacked_bytes, max_ratio, max_members) as archive:
         main = _main_part_name(archive)
         if main is None:
             raise DocumentRefused("unsupported_type", "a ZIP package without a Word document")
@@ -590,6 +582,25 @@ def inspect_docx(
         if words == 0 and pictures == 0:
             notes.append("The document appears to contain no text.")
     return {"pages": None, "page_sizes": [], "notes": notes}
+
+
+def _open_package(path: Path, max_unpacked_bytes: int, max_ratio: float,
+                  max_members: int) -> zipfile.ZipFile:
+    """The ZIP of a Word or OpenDocument file, opened only when its central directory keeps
+    within the limits (members, unpacked size, ratio); refused otherwise, nothing inflated."""
+    declared = _declared_entries(path)
+    if declared is not None and declared > max_members:
+        raise DocumentRefused("too_complex", f"{declared} members (limit {max_members})")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise DocumentRefused("damaged", f"not a readable ZIP archive: {error}") from None
+    try:
+        _check_zip_limits(archive, path, max_unpacked_bytes, max_ratio, max_members)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
 def _check_zip_limits(
@@ -805,15 +816,7 @@ def _ole_has_storage(path: Path, names: tuple[str, ...]) -> bool:
 def inspect_odt(path: Path | str) -> dict[str, Any]:
     """Check an OpenDocument text: a sound ZIP within limits, well-formed, without macros."""
     path = Path(path)
-    declared = _declared_entries(path)
-    if declared is not None and declared > MAX_MEMBERS:
-        raise DocumentRefused("too_complex", f"{declared} members (limit {MAX_MEMBERS})")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise DocumentRefused("damaged", f"not a readable ZIP archive: {error}") from None
-    with archive:
-        _check_zip_limits(archive, path, MAX_UNPACKED_BYTES, MAX_RATIO, MAX_MEMBERS)
+    with _open_package(path, MAX_UNPACKED_BYTES, MAX_RATIO, MAX_MEMBERS) as archive:
         names = archive.namelist()
         if "content.xml" not in names:
             raise DocumentRefused("damaged", "the OpenDocument has no content.xml")
