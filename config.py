@@ -10,6 +10,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from portal.settings import DEFAULT_LANGUAGE, TIME_ZONE_NAME
+
 BASE_DIR = Path(__file__).resolve().parent
 
 # The placeholder used when SECRET_KEY is not set. Production refuses to start with it.
@@ -52,10 +54,8 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
 
-    SEMINAR_TIMEZONE = "Asia/Ho_Chi_Minh"
-    LANGUAGES = ("vi", "en")
-    BABEL_DEFAULT_LOCALE = "vi"
-    BABEL_DEFAULT_TIMEZONE = SEMINAR_TIMEZONE
+    BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
+    BABEL_DEFAULT_TIMEZONE = TIME_ZONE_NAME
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "portal" / "translations")
 
     WTF_CSRF_ENABLED = True

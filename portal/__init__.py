@@ -22,15 +22,16 @@ def select_locale() -> str:
     """The chosen language: the session's choice, then the user's, then Vietnamese."""
     from flask import request, session
 
-    languages = ("vi", "en")
+    from .settings import DEFAULT_LANGUAGE, LANGUAGES
+
     chosen = session.get("lang") if request else None
-    if chosen in languages:
+    if chosen in LANGUAGES:
         return chosen
     from flask_login import current_user
 
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
         return current_user.locale
-    return "vi"
+    return DEFAULT_LANGUAGE
 
 
 def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
@@ -75,11 +76,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
     from . import database  # noqa: F401  (registers the engine events)
+    from .settings import TIME_ZONE_NAME
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: TIME_ZONE_NAME)
     _init_login(app)
 
     from .storage import Storage
@@ -163,12 +165,11 @@ def _init_templates(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from . import clock
-    from .services.seminars import KIND_LABELS
 
     app.jinja_env.filters["vn_datetime"] = clock.format_datetime
     app.jinja_env.filters["vn_date"] = clock.format_date
     app.jinja_env.filters["vn_time"] = clock.format_time
-    app.jinja_env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, "")
+    app.jinja_env.filters["kind_label"] = lambda kind: kind.label if kind else ""
     app.jinja_env.filters["filesize"] = format_size
     from .notes import translate as translate_note
 

@@ -10,9 +10,10 @@ import contextlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-SEMINAR_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from .settings import TIME_ZONE
+
+SEMINAR_TZ = TIME_ZONE
 
 _fixed: datetime | None = None
 

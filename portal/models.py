@@ -10,6 +10,8 @@ import enum
 import secrets
 from datetime import date, datetime
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -32,6 +34,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock
 from .extensions import db
+from .settings import DEFAULT_LANGUAGE, TIME_ZONE_NAME
 
 
 class UTCDateTime(TypeDecorator):
@@ -56,6 +59,24 @@ class UTCDateTime(TypeDecorator):
 class AssignmentKind(enum.Enum):
     INTRODUCTORY_REPORT = "introductory_report"
     CONTRIBUTED_PAPER = "contributed_paper"
+
+    @property
+    def label(self):
+        """The kind's name in the reader's language (pages, mail)."""
+        return _KIND_LABELS[self]
+
+    @property
+    def label_vi(self) -> str:
+        """The kind's name in Vietnamese, whatever the reader's language (the booklet is printed in
+        Vietnamese): the same catalogue entry as ``label``."""
+        with force_locale(DEFAULT_LANGUAGE):
+            return str(_KIND_LABELS[self])
+
+
+_KIND_LABELS = {
+    AssignmentKind.INTRODUCTORY_REPORT: _l("Introductory report"),
+    AssignmentKind.CONTRIBUTED_PAPER: _l("Contributed paper"),
+}
 
 
 class RegistrationStatus(enum.Enum):
@@ -89,7 +110,7 @@ class Seminar(db.Model):
     session_end: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     capacity: Mapped[int] = mapped_column(Integer, default=20)
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    timezone: Mapped[str] = mapped_column(String(64), default=TIME_ZONE_NAME)
     registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # The programme: an opening item, the papers in order (each with its own minutes), a
     # closing item; times follow from session_start (see services/programme.py).

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import text
@@ -9,6 +9,7 @@ from ..extensions import db
 from ..safe_url import safe_next
 from ..services import attendance, programme, submissions
 from ..services.seminars import find_seminar
+from ..settings import LANGUAGES
 from . import bp
 
 
@@ -39,7 +40,7 @@ def _next_step(seminar) -> dict:
 @bp.post("/language")
 def set_language():
     lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
+    if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang

@@ -25,7 +25,6 @@ from .. import clock
 from ..extensions import db
 from ..models import (
     Assignment,
-    AssignmentKind,
     AuditEvent,
     Booklet,
     Seminar,
@@ -39,10 +38,6 @@ from .submissions import assignments_with_revisions, converter_version
 
 log = logging.getLogger(__name__)
 
-KIND_VI = {
-    AssignmentKind.INTRODUCTORY_REPORT: "Báo cáo đề dẫn",
-    AssignmentKind.CONTRIBUTED_PAPER: "Tham luận",
-}
 FRONT_PAGES_GUESS = 3  # cover, agenda, table of contents
 _build_lock = threading.Lock()
 
@@ -178,7 +173,7 @@ def agenda(seminar: Seminar, presenters: dict[int, str] | None = None
         when = f"{start:%H:%M} – {end:%H:%M}"
         if item.kind == "paper" and item.assignment is not None:
             who = item.presenter or (presenters or {}).get(item.assignment.id, "")
-            items.append(assemble.AgendaItem(when, item.title, KIND_VI[item.assignment.kind],
+            items.append(assemble.AgendaItem(when, item.title, item.assignment.kind.label_vi,
                                              item.unit, who))
         else:
             items.append(assemble.AgendaItem(when, item.title))
@@ -258,7 +253,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
             pdf = _ensure_converted(revision, storage, version) if revision else None
             parts.append(assemble.Part(
                 position=assignment.position,
-                kind=KIND_VI[assignment.kind],
+                kind=assignment.kind.label_vi,
                 unit=assignment.unit.name,
                 presenter=presenters[assignment.id],
                 title=assignment.title,

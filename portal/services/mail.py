@@ -30,12 +30,12 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from ..models import MailLog
+from ..settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("portal.mail")
 
 SENT = "sent"
 FAILED = "failed"
-LANGUAGES = ("vi", "en")
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Mail:
 def language_of(user) -> str:
     """Vietnamese unless the person chose English."""
     locale = getattr(user, "locale", None)
-    return locale if locale in LANGUAGES else "vi"
+    return locale if locale in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def render(kind: str, lang: str, **context) -> tuple[str, str, str]:
@@ -66,7 +66,7 @@ def render(kind: str, lang: str, **context) -> tuple[str, str, str]:
     The text template sets ``subject``. Rendering runs under ``force_locale(lang)``, so filters
     and labels that translate (the paper's kind, a remaining time) speak the same language."""
     app = current_app._get_current_object()
-    lang = lang if lang in LANGUAGES else "vi"
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     with force_locale(lang):
         app.update_template_context(context)
         text_template = app.jinja_env.get_template(f"mail/{lang}/{kind}.txt")

@@ -21,6 +21,7 @@ from zipstream import ZIP_STORED, ZipStream
 from .. import clock
 from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
+from ..settings import TIME_ZONE_NAME
 from ..storage import Storage
 from . import booklet as booklet_service
 from .submissions import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
@@ -172,8 +173,8 @@ def zip_stream(plan: ZipPlan, storage: Storage) -> ZipStream:
 
 VTIMEZONE = (
     "BEGIN:VTIMEZONE",
-    "TZID:Asia/Ho_Chi_Minh",
-    "X-LIC-LOCATION:Asia/Ho_Chi_Minh",
+    f"TZID:{TIME_ZONE_NAME}",
+    f"X-LIC-LOCATION:{TIME_ZONE_NAME}",
     "BEGIN:STANDARD",
     "DTSTART:19750613T000000",
     "TZOFFSETFROM:+0700",
@@ -220,7 +221,7 @@ def calendar(seminar: Seminar, url: str, host: str = "localhost") -> str:
     """The session as one VEVENT in Vietnam time (TZID=Asia/Ho_Chi_Minh, with its VTIMEZONE),
     CRLF line ends, long lines folded."""
     agenda = "\n".join(
-        f"{a.position}. {booklet_service.KIND_VI[a.kind]} – {a.unit.name}: {a.title}"
+        f"{a.position}. {a.kind.label_vi} – {a.unit.name}: {a.title}"
         for a in seminar.assignments
     )
     description = f"{seminar.organiser}\n\n{agenda}\n\n{url}"
@@ -234,8 +235,8 @@ def calendar(seminar: Seminar, url: str, host: str = "localhost") -> str:
         "BEGIN:VEVENT",
         f"UID:{ics_escape(seminar.plan_key)}@{host}",
         f"DTSTAMP:{_utc_stamp(seminar.created_at)}",
-        f"DTSTART;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_start)}",
-        f"DTEND;TZID=Asia/Ho_Chi_Minh:{_local_stamp(seminar.session_end)}",
+        f"DTSTART;TZID={TIME_ZONE_NAME}:{_local_stamp(seminar.session_start)}",
+        f"DTEND;TZID={TIME_ZONE_NAME}:{_local_stamp(seminar.session_end)}",
         f"SUMMARY;LANGUAGE=vi:{ics_escape(seminar.title)}",
         f"LOCATION;LANGUAGE=vi:{ics_escape(seminar.venue)}",
         f"DESCRIPTION;LANGUAGE=vi:{ics_escape(description)}",

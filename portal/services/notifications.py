@@ -33,9 +33,7 @@ from .submissions import assignments_with_revisions
 
 
 def _kind_vi(assignment: Assignment) -> str:
-    from .booklet import KIND_VI
-
-    return KIND_VI[assignment.kind]
+    return assignment.kind.label_vi
 
 
 def _active_members(unit_id: int) -> list[User]:

@@ -15,7 +15,6 @@ from ..database import lock_seminar
 from ..extensions import db
 from ..models import (
     Assignment,
-    AssignmentKind,
     Registration,
     RegistrationStatus,
     Seminar,
@@ -25,11 +24,6 @@ from ..models import (
 )
 from . import audit, programme
 from .errors import InvalidInput, NotFound
-
-KIND_LABELS = {
-    AssignmentKind.INTRODUCTORY_REPORT: _l("Introductory report"),
-    AssignmentKind.CONTRIBUTED_PAPER: _l("Contributed paper"),
-}
 
 
 def current_seminar() -> Seminar:
