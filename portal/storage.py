@@ -39,6 +39,8 @@ from flask import current_app, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
+from .settings import sha256_file
+
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
@@ -254,11 +256,7 @@ class Storage:
         return open(self.path(relative), "rb")
 
     def sha256(self, relative: str) -> str:
-        digest = hashlib.sha256()
-        with self.open(relative) as handle:
-            for chunk in iter(lambda: handle.read(CHUNK), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return sha256_file(self.path(relative))[0]
 
     def temp_entries(self) -> list[TempEntry]:
         """What ``.tmp/`` holds: one entry per process folder (or stray file directly in it)."""

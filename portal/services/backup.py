@@ -47,12 +47,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from .. import clock
+from ..settings import sha256_file
 from ..storage import CHUNK, TMP_DIR, Storage, StorageError, _fsync_dir
+from .integrity import referenced_files
 
 FORMAT = "seminar-portal-backup"
 VERSION = 1
@@ -151,40 +154,21 @@ def _check_tool_version(path: str, server_version_num: int) -> None:
             f"{server_major}: install postgresql-client-{server_major} and try again.")
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-REFERENCES = (
-    "SELECT stored_path, sha256 FROM submission",
-    "SELECT normalised_path, NULL FROM submission WHERE normalised_path IS NOT NULL",
-    "SELECT stored_path, sha256 FROM booklet",
-)
-
-
-def _describe(tables: list[str], run: Callable[[str], list[tuple]]) -> tuple[
+def _describe(tables: list[str], conn: Connection) -> tuple[
         str | None, dict[str, int], dict[str, str | None]]:
     """The alembic revision, rows per table, and the files the rows reference."""
-    counts = {name: int(run(f"SELECT count(*) FROM {_quote(name)}")[0][0])
+    counts = {name: int(conn.execute(text(f"SELECT count(*) FROM {_quote(name)}")).scalar_one())
               for name in sorted(tables)}
     revision = None
     if "alembic_version" in tables:
-        rows = run("SELECT version_num FROM alembic_version")
-        revision = rows[0][0] if rows else None
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     referenced: dict[str, str | None] = {}
     if "submission" in tables and "booklet" in tables:
-        for query in REFERENCES:
-            for path, sha256 in run(query):
-                if path:
-                    referenced[path] = sha256 or referenced.get(path)
+        referenced = referenced_files(conn)
     return revision, counts, referenced
 
 
@@ -200,20 +184,23 @@ def _snapshot_sqlite(engine: Engine, target: Path) -> Snapshot:
         try:
             source.backup(copy)  # one step: a consistent copy, even while the portal writes
             copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file
-
-            def run(sql: str) -> list[tuple]:
-                return copy.execute(sql).fetchall()
-
-            tables = [row[0] for row in run(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%'")]
-            revision, counts, referenced = _describe(tables, run)
         finally:
             copy.close()
     except sqlite3.Error as error:
         raise BackupError(f"could not copy the SQLite database: {error}") from error
     finally:
         source.close()
+    snapshot_engine = create_engine(f"sqlite:///{target}", poolclass=NullPool)
+    try:
+        with snapshot_engine.connect() as conn:
+            tables = list(conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")).scalars())
+            revision, counts, referenced = _describe(tables, conn)
+    except DBAPIError as error:
+        raise BackupError(f"could not read the copy of the SQLite database: {error}") from error
+    finally:
+        snapshot_engine.dispose()
     return Snapshot("sqlite", target, revision, counts, referenced)
 
 
@@ -226,12 +213,9 @@ def _snapshot_postgresql(engine: Engine, target: Path) -> Snapshot:
                 text("SHOW server_version_num")).scalar_one()))
             snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
 
-            def run(sql: str) -> list[tuple]:
-                return [tuple(row) for row in conn.execute(text(sql))]
-
-            tables = [row[0] for row in run(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
-            revision, counts, referenced = _describe(tables, run)
+            tables = list(conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
+            revision, counts, referenced = _describe(tables, conn)
             # pg_dump reads the same snapshot while this transaction stays open.
             result = subprocess.run(
                 [pg_dump, "--format=custom", f"--snapshot={snapshot_id}", f"--file={target}",
@@ -300,15 +284,16 @@ def create(out: Path | str, storage: Storage, engine: Engine) -> CreateResult:
                 missing.append(relative)
                 warnings.append(f"missing (a row points at it, the file is gone): {relative}")
                 continue
-            sha256 = _sha256_file(path)
+            sha256, size = sha256_file(path)
             if recorded and sha256 != recorded:
                 warnings.append(f"sha256 differs from its row (taken as it is): {relative}")
-            files.append({"path": relative, "size": path.stat().st_size, "sha256": sha256})
+            files.append({"path": relative, "size": size, "sha256": sha256})
         skipped = sorted(
             relative for relative in storage.iter_files()
             if relative not in snapshot.referenced
             and not relative.startswith((f"{TMP_DIR}/", *DERIVED)))
 
+        dump_sha256, dump_size = sha256_file(dump)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -316,8 +301,8 @@ def create(out: Path | str, storage: Storage, engine: Engine) -> CreateResult:
             "database": {
                 "kind": kind,
                 "member": DB_MEMBERS[kind],
-                "size": dump.stat().st_size,
-                "sha256": _sha256_file(dump),
+                "size": dump_size,
+                "sha256": dump_sha256,
                 "alembic_revision": snapshot.revision,
                 "tables": snapshot.tables,
             },
@@ -596,7 +581,7 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
             source = staging / (FILES_PREFIX + item["path"])
             target = storage.path(item["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_file() and _sha256_file(target) == item["sha256"]:
+            if target.is_file() and sha256_file(target)[0] == item["sha256"]:
                 source.unlink()
             else:
                 os.replace(source, target)
@@ -609,7 +594,7 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
 
         # Verify again: every file, and the rows of every table.
         for item in manifest["files"]:
-            if _sha256_file(storage.path(item["path"])) != item["sha256"]:
+            if sha256_file(storage.path(item["path"]))[0] != item["sha256"]:
                 raise BackupError(f"after the restore, {item['path']} differs from the "
                                   f"manifest; check the disk and restore again.")
         tables = _tables(engine)

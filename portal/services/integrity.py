@@ -9,8 +9,9 @@ removes them itself when it starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from ..extensions import db
 from ..models import Booklet, Submission
@@ -35,15 +36,28 @@ class CheckReport:
         return not (self.missing or self.corrupt or self.stray or self.leftover_files)
 
 
+_REFERENCES = (
+    select(Submission.stored_path, Submission.sha256),
+    select(Submission.normalised_path, null()).where(Submission.normalised_path.is_not(None)),
+    select(Booklet.stored_path, Booklet.sha256),
+)
+
+
+def referenced_files(connection: Any) -> dict[str, str | None]:
+    """Every file a row references (revisions, their converted PDFs, booklets): stored path ->
+    the sha256 its row records (None for a converted PDF). ``connection`` is the session, or a
+    connection to another database of the same schema (the backup's snapshot)."""
+    files: dict[str, str | None] = {}
+    for query in _REFERENCES:
+        for path, sha256 in connection.execute(query):
+            if path:
+                files[path] = sha256 or files.get(path)
+    return files
+
+
 def check(storage: Storage, verify_hashes: bool = True) -> CheckReport:
     report = CheckReport()
-    expected: dict[str, str | None] = {}
-    for submission in db.session.scalars(select(Submission)):
-        expected[submission.stored_path] = submission.sha256
-        if submission.normalised_path:
-            expected.setdefault(submission.normalised_path, None)
-    for booklet in db.session.scalars(select(Booklet)):
-        expected[booklet.stored_path] = booklet.sha256
+    expected = referenced_files(db.session)
 
     for relative, sha256 in sorted(expected.items()):
         report.checked += 1
@@ -71,14 +85,7 @@ def referenced(paths: set[str]) -> set[str]:
     """Which of ``paths`` a revision or booklet row uses."""
     if not paths:
         return set()
-    names = list(paths)
-    used = set(db.session.scalars(select(Submission.stored_path)
-                                  .where(Submission.stored_path.in_(names))))
-    used |= set(db.session.scalars(select(Submission.normalised_path)
-                                   .where(Submission.normalised_path.in_(names))))
-    used |= set(db.session.scalars(select(Booklet.stored_path)
-                                   .where(Booklet.stored_path.in_(names))))
-    return used
+    return paths & referenced_files(db.session).keys()
 
 
 def sweep_at_start(app, storage: Storage) -> int:
@@ -105,4 +112,5 @@ def remove_stray(storage: Storage, report: CheckReport) -> int:
     return removed
 
 
-__all__ = ["CheckReport", "check", "referenced", "remove_stray", "sweep_at_start", "TMP_DIR"]
+__all__ = ["CheckReport", "check", "referenced", "referenced_files", "remove_stray",
+           "sweep_at_start", "TMP_DIR"]
