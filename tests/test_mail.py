@@ -23,7 +23,7 @@ from portal.services import attendance, seminars, submissions
 from portal.services import booklet as booklet_service
 
 from .conftest import EMAILS, create_account, csrf_from, login, make_app
-from .makedocs import docx_bytes, pdf_bytes
+from .docmaker import docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam time
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time

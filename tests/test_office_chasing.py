@@ -17,7 +17,7 @@ from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, seminars, submissions
 
 from .conftest import EMAILS, create_account, login, make_app, post_form
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 from .test_mail import free_port, smtp  # noqa: F401  (the aiosmtpd fixture)
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time
