@@ -369,13 +369,19 @@ class MailLog(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     subject: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16))  # "sent" or "failed"
+    # "waiting" (in the outbox), "sending" (claimed by one sender), "sent" or "failed"
+    status: Mapped[str] = mapped_column(String(16), index=True)
     transport: Mapped[str] = mapped_column(String(8), default="smtp")  # "smtp" or "log"
     error: Mapped[str] = mapped_column(Text, default="")
     # The mail as it was sent (or tried): read at /office/mail, sent again unchanged.
     body: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str] = mapped_column(String(8), default="vi")
+    # JSON list of {"filename", "mimetype", "data" (base64)}: e.g. the check-in QR code
+    attachments: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User | None] = relationship()
 

@@ -1,22 +1,34 @@
-"""Make small test documents: PDFs (pikepdf), Word .docx packages (zipfile) and odd files.
+"""The one factory of test documents: PDFs (pikepdf), Word .docx packages (zipfile) and odd files.
 
-Shared by the tests of documents, uploads and the booklet. Everything is written to a path the
-caller gives (usually under pytest's ``tmp_path``); each function returns that path.
+Shared by every test that needs a paper. Two shapes:
+
+* ``make_*`` functions write to a path the caller gives (usually under pytest's ``tmp_path``)
+  and return that path: fine-grained documents for the checker and the converters;
+* ``pdf_bytes`` and ``docx_bytes`` return the bytes of a ready paper to upload: the PDF pages
+  carry text in an embedded font, so such papers pass the booklet's preflight.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import struct
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import pikepdf
 
 A4 = (595.28, 841.89)
+"""ISO A4 in PostScript points: 210 x 297 mm."""
 LETTER = (612.0, 792.0)
+"""US Letter in points: 8.5 x 11 inches."""
+
+FONT_FILE = (Path(__file__).resolve().parents[1] / "portal" / "static" / "fonts" / "liberation"
+             / "LiberationSerif-Regular.ttf")
 
 DOCX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -154,10 +166,14 @@ def make_docx(
     if document_rels:
         parts["word/_rels/document.xml.rels"] = relationships_xml(document_rels)
     parts.update(extra_parts or {})
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    _write_package(path, parts)
+    return path
+
+
+def _write_package(target: Path | BinaryIO, parts: Mapping[str, bytes | str]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
             archive.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
-    return path
 
 
 def make_docx_bomb(path: Path, unpacked_mb: int = 300, *, member: str = "word/media/fill.bin",
@@ -206,4 +222,108 @@ def make_ole2(path: Path, stream_names: Sequence[str] = (), size: int = 4096) ->
         data[offset + 64:offset + 66] = (len(encoded) + 2).to_bytes(2, "little")
         offset += 128
     path.write_bytes(bytes(data))
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def ascii_subset() -> tuple[bytes, list[int], dict]:
+    """Liberation Serif cut down to printable ASCII, its widths and its metrics."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(FONT_FILE), recalcTimestamp=False)
+    options = subset.Options()
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=range(32, 127))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    units = font["head"].unitsPerEm
+    cmap = font.getBestCmap()
+    widths = [round(font["hmtx"][cmap[code]][0] * 1000 / units) if code in cmap else 0
+              for code in range(32, 127)]
+    head = font["head"]
+    metrics = {"ascent": round(font["hhea"].ascent * 1000 / units),
+               "descent": round(font["hhea"].descent * 1000 / units),
+               "bbox": [round(v * 1000 / units)
+                        for v in (head.xMin, head.yMin, head.xMax, head.yMax)]}
+    return buffer.getvalue(), widths, metrics
+
+
+def embedded_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """An embedded TrueType font (a subset of the bundled Liberation Serif) for ASCII text,
+    as a print shop wants every font: papers made by the tests pass the booklet's preflight."""
+    data, widths, metrics = ascii_subset()
+    program = pdf.make_stream(data)
+    program.Length1 = len(data)
+    descriptor = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name("/AAAAAA+LiberationSerif"),
+        Flags=32, FontBBox=metrics["bbox"], ItalicAngle=0, Ascent=metrics["ascent"],
+        Descent=metrics["descent"], CapHeight=662, StemV=80, FontFile2=program))
+    return pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType,
+        BaseFont=pikepdf.Name("/AAAAAA+LiberationSerif"), FirstChar=32, LastChar=126,
+        Widths=widths, Encoding=pikepdf.Name.WinAnsiEncoding, FontDescriptor=descriptor))
+
+
+def embed_fonts(path: Path) -> Path:
+    """Replace the unembedded Helvetica of a PDF made by ``make_pdf`` with ``embedded_font``."""
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        font = embedded_font(pdf)
+        for page in pdf.pages:
+            fonts = page.obj.get("/Resources", {}).get("/Font")
+            if isinstance(fonts, pikepdf.Dictionary):
+                for name in list(fonts.keys()):
+                    if fonts[name].get("/BaseFont") == pikepdf.Name.Helvetica:
+                        fonts[name] = font
+        pdf.save(path)
+    return path
+
+
+def pdf_bytes(pages: int = 1, size: tuple[float, float] = A4, marker: str = "PAPER",
+              rotate: int = 0, password: str | None = None) -> bytes:
+    """A PDF whose every page shows ``marker`` and its page number in an embedded font."""
+    pdf = pikepdf.new()
+    font = embedded_font(pdf)
+    for number in range(1, pages + 1):
+        text = f"{marker} page {number}".encode("latin-1")
+        stream = b"BT /F1 18 Tf 72 %d Td (%s) Tj ET" % (int(size[1]) - 100, text)
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, size[0], size[1]],
+            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+            Contents=pdf.make_stream(stream),
+        )
+        if rotate:
+            page.Rotate = rotate
+        pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    if password is not None:
+        pdf.save(out, encryption=pikepdf.Encryption(user=password, owner="owner-pw"))
+    else:
+        pdf.save(out)
+    return out.getvalue()
+
+
+def docx_bytes(paragraphs: Sequence[str] | None = None, heading: str | None = None) -> bytes:
+    """The bytes of a minimal Word document (``make_docx``) with an optional Heading 1."""
+    heading_xml = ""
+    if heading:
+        heading_xml = ('<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>'
+                       f"{escape(heading)}</w:t></w:r></w:p>")
+    body = heading_xml + "".join(_paragraph(text) for text in (paragraphs or ["Tham luận"]))
+    out = io.BytesIO()
+    _write_package(out, {
+        "[Content_Types].xml": content_types_xml(),
+        "_rels/.rels": relationships_xml([("rId1", OFFICE_DOCUMENT_REL, "word/document.xml",
+                                           False)]),
+        "word/document.xml": document_xml((), body_extra=body),
+    })
+    return out.getvalue()
+
+
+def write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` and return the path."""
+    path.write_bytes(data)
     return path

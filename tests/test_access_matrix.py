@@ -15,7 +15,7 @@ from portal.services import attendance, seminars, submissions
 from portal.services import booklet as booklet_service
 
 from .conftest import PASSWORD, create_account, csrf_from, login, make_app
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 
 ROLES = ["anonymous", "member", "presenter", "waitlisted", "attendee", "office"]
 OK, LOGIN, FORBIDDEN = 200, "login", 403

@@ -8,18 +8,18 @@ import html
 import io
 import json
 import re
-import sys
-import types
+import socket
 import unicodedata
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import AuditEvent, Registration, RegistrationStatus, User
+from portal.models import AuditEvent, MailLog, Registration, RegistrationStatus, User
 from portal.services import attendance, seminars, signin_sheet
 from portal.services.errors import (
     AlreadyRegistered,
@@ -87,15 +87,12 @@ def test_cap_holds_and_the_waiting_list_is_first_come_first_served(app_ctx):
     assert actions.count("attendance.register") == 6
 
 
-def test_cancel_promotes_the_first_in_line_in_one_commit(app_ctx, monkeypatch):
+def test_cancel_promotes_the_first_in_line_in_one_commit(app_ctx):
     seminar = _seminar(capacity=2)
     a, b, c, d = _people(4)
     for person in (a, b, c, d):
         attendance.register(seminar, person)
     db.session.commit()
-    # The promotion mail is sent and logged (its own commit) after the promotion's commit;
-    # only the promotion itself is counted here.
-    monkeypatch.setattr(attendance, "_notify", lambda promoted: None)
 
     commits = []
     listener = lambda session: commits.append(1)  # noqa: E731
@@ -249,27 +246,32 @@ def test_a_free_seat_goes_to_the_first_in_line_before_a_newcomer(app_ctx):
     assert attendance.fill_free_seats(seminar) == []
 
 
-def test_promotion_calls_the_notifications_hook_after_the_commit(app_ctx, monkeypatch):
+def test_the_promotion_mail_is_written_with_the_promotion(app_ctx):
     seminar = _seminar(capacity=1)
-    a, b = _people(2)
-    attendance.register(seminar, a)
-    attendance.register(seminar, b)
-    told = []
+    a, b, c = _people(3)
+    for person in (a, b, c):
+        attendance.register(seminar, person)
+    commits = []
+    listener = lambda session: commits.append(1)  # noqa: E731
+    event.listen(db.session(), "after_commit", listener)
+    try:
+        attendance.cancel(seminar, a)
+    finally:
+        event.remove(db.session(), "after_commit", listener)
+    assert len(commits) == 1  # the promotion and its mail: one transaction
+    (row,) = db.session.scalars(select(MailLog).where(MailLog.recipient == b.email))
+    assert (row.kind, row.status, row.transport) == ("promoted", "sent", "log")
+    assert json.loads(row.attachments)[0]["filename"] == "ma-diem-danh.png"
 
-    def promoted(registration):
-        told.append((registration.user.email, registration.status, db.session.is_modified(
-            registration)))
-        raise RuntimeError("mail server down")
-
-    module = types.ModuleType("portal.services.notifications")
-    module.promoted = promoted
-    monkeypatch.setitem(sys.modules, "portal.services.notifications", module)
-    import portal.services as services_pkg
-
-    monkeypatch.setattr(services_pkg, "notifications", module, raising=False)
-    attendance.cancel(seminar, a)
-    assert told == [(b.email, CONFIRMED, False)]
-    assert _status(b, seminar) == CONFIRMED  # a failing mail does not undo the promotion
+    # A mail server that is down never undoes a promotion: the mail is recorded as failed.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    current_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed, MAIL_TIMEOUT=2)
+    attendance.cancel(seminar, b)
+    assert _status(c, seminar) == CONFIRMED
+    (row,) = db.session.scalars(select(MailLog).where(MailLog.recipient == c.email))
+    assert (row.kind, row.status) == ("promoted", "failed")
 
 
 def test_acknowledging_the_promotion_notice(app_ctx):

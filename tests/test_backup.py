@@ -24,7 +24,7 @@ from portal.services import attendance, backup, seminars, submissions
 from portal.services import booklet as booklet_service
 
 from .conftest import PG_URL, login, make_app
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 from .test_booklet import add_papers
 
 TABLES = ["seminar", "unit", "user_account", "assignment", "submission", "registration",

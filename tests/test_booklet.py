@@ -22,7 +22,7 @@ from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
 from .conftest import csrf_from
-from .makedocs import A4, LETTER, docx_bytes, pdf_bytes
+from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from portal.services import assemble
 from portal.services.assemble import AgendaItem, FontsNotEmbedded, FrontMatter, Part
-from tests import docmaker, makedocs
+from tests import docmaker
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SCOTUS = CORPUS / "valid" / "plumber__scotus-transcript-p1.pdf"
@@ -85,7 +85,7 @@ def pdffonts(path: Path, first: int, last: int) -> list[list[str]]:
 
 
 def paper(folder: Path, name: str, pages: int = 2, marker: str = "PAPER") -> Path:
-    return makedocs.write(folder / name, makedocs.pdf_bytes(pages, marker=marker))
+    return docmaker.write(folder / name, docmaker.pdf_bytes(pages, marker=marker))
 
 
 def parts_of(paths: list[Path | None]) -> list[Part]:
@@ -227,7 +227,7 @@ def test_content_is_scaled_when_no_place_is_free(tmp_path):
     width, height = docmaker.A4
     path = tmp_path / "full.pdf"
     with pikepdf.new() as pdf:
-        font = makedocs.embedded_font(pdf)
+        font = docmaker.embedded_font(pdf)
         line = "FOOTERWORD " * 7
         content = (f"BT /F1 11 Tf 20 30 Td ({line}) Tj ET "
                    f"BT /F1 11 Tf 20 {height - 36} Td ({line}) Tj ET "
@@ -260,7 +260,7 @@ def test_number_places_are_cached_per_paper(tmp_path, monkeypatch):
 
 def _font_paper(path: Path, program: bytes, name: str = "BAWKYD+DejaVu-Serif") -> Path:
     with pikepdf.new() as pdf:
-        font = makedocs.embedded_font(pdf)
+        font = docmaker.embedded_font(pdf)
         font.BaseFont = Name("/" + name)
         font.FontDescriptor.FontName = Name("/" + name)
         stream = pdf.make_stream(program)
@@ -275,8 +275,8 @@ def _font_paper(path: Path, program: bytes, name: str = "BAWKYD+DejaVu-Serif") -
 
 
 def test_different_font_programs_never_share_a_subset_name(tmp_path):
-    small = makedocs._ascii_subset()[0]
-    full = makedocs.FONT_FILE.read_bytes()
+    small = docmaker.ascii_subset()[0]
+    full = docmaker.FONT_FILE.read_bytes()
     paths = [_font_paper(tmp_path / "a.pdf", small), _font_paper(tmp_path / "b.pdf", full),
              _font_paper(tmp_path / "c.pdf", small)]
     out = tmp_path / "b.pdf"
@@ -378,7 +378,7 @@ def screen(tmp_path_factory) -> tuple[assemble.BookletResult, Path]:
         path = folder / f"p{number}.pdf"
         docmaker.make_pdf(path, sizes, text_per_page=[f"EDITION{number}-PAGE{page}"
                                                       for page in range(1, len(sizes) + 1)])
-        paths.append(makedocs.embed_fonts(path))
+        paths.append(docmaker.embed_fonts(path))
     out = folder / "screen.pdf"
     return assemble.build_booklet(FRONT, parts_of(paths), out, draft=False), out
 
@@ -430,7 +430,7 @@ def test_a4_edition_turns_landscape_pages_and_keeps_the_number_at_the_foot(scree
     marker = next(w for w in words if w[0] == "EDITION3-PAGE1")
     assert marker[4] - marker[2] > marker[3] - marker[1], "the landscape page is not turned"
     number = next(w for w in words if w[0] == "7")
-    assert abs((number[1] + number[3]) / 2 - 595.276 / 2) < 3 and number[4] > 842 - 45
+    assert abs((number[1] + number[3]) / 2 - docmaker.A4[0] / 2) < 3 and number[4] > 842 - 45
     letter = next(w for w in page_words(out, 7) if w[0] == "EDITION2-PAGE1")
     assert letter[3] - letter[1] > letter[4] - letter[2]  # Letter: upright, scaled to fit
 

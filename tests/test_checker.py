@@ -13,9 +13,9 @@ from portal.services import documents
 from portal.services.documents import DocumentRefused
 
 from . import docmaker
+from .docmaker import A4
 from .liveserver import children_of
 
-A4 = (595.28, 841.89)
 SECRETS = {"SECRET_KEY": "do-not-leak-1", "DATABASE_URL": "postgresql://u:do-not-leak-2@x/db",
            "MAIL_PASSWORD": "do-not-leak-3"}
 

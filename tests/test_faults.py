@@ -37,8 +37,8 @@ from portal.services import booklet as booklet_service
 from portal.storage import LEFTOVER_AGE, get_storage
 
 from .conftest import ROOT, create_account, csrf_from, login, make_app
+from .docmaker import A4, docx_bytes, pdf_bytes
 from .liveserver import GUNICORN, LiveServer, children_of, command_line, free_port
-from .makedocs import docx_bytes, pdf_bytes
 from .test_booklet import add_papers
 from .test_submissions import BEFORE, upload
 
@@ -60,7 +60,7 @@ def files_under(root: Path) -> dict[str, bytes]:
 def big_pdf(size: int) -> bytes:
     """A valid one-page PDF of about ``size`` bytes (an incompressible stream inside)."""
     pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(595.276, 841.89))
+    pdf.add_blank_page(page_size=A4)
     pdf.Root.Padding = pdf.make_stream(os.urandom(size))
     out = io.BytesIO()
     pdf.save(out, compress_streams=False)
@@ -432,7 +432,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Submission
 from tests.conftest import create_account, login, make_app
-from tests.makedocs import pdf_bytes
+from tests.docmaker import pdf_bytes
 from tests.test_submissions import BEFORE, upload
 
 app = make_app(folder)

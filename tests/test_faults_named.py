@@ -25,7 +25,7 @@ from portal.services import booklet as booklet_service
 from portal.storage import get_storage
 
 from .conftest import ROOT, csrf_from
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 from .test_booklet import add_papers
 from .test_faults import STORAGE_VI, _inject, _mount_namespace, big_docx
 from .test_submissions import BEFORE, upload
@@ -41,7 +41,7 @@ from portal.models import Submission
 from portal.services import integrity
 from portal.storage import get_storage
 from tests.conftest import create_account, login, make_app
-from tests.makedocs import pdf_bytes
+from tests.docmaker import pdf_bytes
 from tests.test_faults import big_pdf
 from tests.test_submissions import BEFORE, upload
 
@@ -144,7 +144,7 @@ sys.path.insert(0, root_dir)
 from portal import clock
 from portal.services import audit, submissions
 from tests.conftest import create_account, login, make_app
-from tests.makedocs import pdf_bytes
+from tests.docmaker import pdf_bytes
 from tests.test_submissions import BEFORE, upload
 
 app = make_app(folder)

@@ -25,7 +25,7 @@ from portal.services import materials as materials_service
 from portal.storage import get_storage
 
 from .conftest import EMAILS, create_account, login
-from .makedocs import docx_bytes, pdf_bytes
+from .docmaker import docx_bytes, pdf_bytes
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time
 PAPER2_NAME = "Tham luận đẩy mạnh dịch vụ công trực tuyến – Phòng QLCN.docx"

@@ -22,7 +22,7 @@ from pikepdf import Array, Dictionary, Name, String
 from portal.services import assemble, convert
 from portal.services.assemble import BookletResult, FrontMatter, MissingPapers, Part
 from portal.services.convert import CONVERTER_VERSION, ConversionError, normalise
-from tests import docmaker, makedocs
+from tests import docmaker
 from tests.docmaker import A4, LETTER
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -153,7 +153,7 @@ def viewed_sizes(path: Path) -> list[tuple[float, float]]:
 def make_paper_pdf(path: Path, paper: int, pages: list[tuple]) -> Path:
     texts = [f"PAPER{paper}-PAGE{page}" for page in range(1, len(pages) + 1)]
     docmaker.make_pdf(path, pages, text_per_page=texts)
-    makedocs.embed_fonts(path)
+    docmaker.embed_fonts(path)
     if paper == 6:  # move the page's boxes away from the origin, content with them
         with pikepdf.open(path, allow_overwriting_input=True) as pdf:
             page = pdf.pages[0]

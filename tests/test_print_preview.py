@@ -15,7 +15,7 @@ from portal.note_advice import advise
 from portal.services import seminars, submissions
 
 from .conftest import CORPUS, post_form
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 
 
 def _upload(app, people, data: bytes, name: str) -> None:

@@ -21,7 +21,7 @@ from portal.models import User
 from portal.services import attendance, seminars, submissions
 
 from .conftest import EMAILS, create_account, login
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from portal import clock
 from portal.services import attendance, seminars
 
 from .conftest import EMAILS, PASSWORD, create_account, csrf_from, login, make_app, post_form
-from .makedocs import pdf_bytes
+from .docmaker import pdf_bytes
 
 HOSTILE = '<script>alert("x")</script>'
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.pdf"

@@ -19,7 +19,7 @@ from portal.models import AuditEvent, Submission
 from portal.services import seminars
 
 from .conftest import csrf_from, make_app
-from .makedocs import A4, LETTER, docx_bytes, pdf_bytes
+from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam
 BEFORE = DEADLINE - timedelta(seconds=1)

@@ -32,8 +32,8 @@ from portal.services import documents, submissions
 from portal.storage import AlreadyExists, Storage, StorageError
 
 from .conftest import PG_URL, csrf_from, login
+from .docmaker import docx_bytes, pdf_bytes
 from .liveserver import GUNICORN, LiveServer
-from .makedocs import docx_bytes, pdf_bytes
 from .test_submissions import BEFORE, DEADLINE, rows, stored_files, upload
 
 IDENTICAL_VI = "giống hệt lần nộp thứ"

@@ -1,5 +1,5 @@
 """Chasing papers from the browser: reminders (shown before they are sent), each unit's
-contacts, a ZIP of every current paper, and sending a failed mail again."""
+contacts, a ZIP of every current paper."""
 
 from __future__ import annotations
 
@@ -9,20 +9,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from .. import confirm
-from ..services import mail as mail_service
 from ..services import materials as materials_service
-from ..services import notifications, seminars
-from ..services.errors import NotFound, PortalError
+from ..services import reminders, seminars
 from ..storage import content_disposition, get_storage
 from . import bp
 from .forms import ActionForm
 
 SKIP_LABELS = {
-    notifications.SKIP_SUBMITTED: _l("the paper is in"),
-    notifications.SKIP_DEADLINE_PASSED: _l("the deadline has passed"),
-    notifications.SKIP_TOO_EARLY: _l("the deadline is further away"),
-    notifications.SKIP_ALREADY: _l("reminded already today"),
-    notifications.SKIP_NO_MEMBERS: _l("the unit has no active account"),
+    reminders.SKIP_SUBMITTED: _l("the paper is in"),
+    reminders.SKIP_DEADLINE_PASSED: _l("the deadline has passed"),
+    reminders.SKIP_TOO_EARLY: _l("the deadline is further away"),
+    reminders.SKIP_ALREADY: _l("reminded already today"),
+    reminders.SKIP_NO_MEMBERS: _l("the unit has no active account"),
 }
 
 
@@ -45,7 +43,7 @@ def remind():
     if confirm.confirmed():
         if not ActionForm().validate_on_submit():
             abort(400)
-        outcomes = notifications.remind(seminar)
+        outcomes = reminders.remind(seminar)
         sent = [o for o in outcomes if o.status == "sent"]
         failed = [o for o in outcomes if o.status == "failed" or o.failed]
         mails = sum(len(o.recipients) for o in sent)
@@ -58,7 +56,7 @@ def remind():
             flash(_("Some reminders could not be sent; see the failed mail below and send it "
                     "again when the mail server works."), "error")
         return redirect(url_for(".mail_log"))
-    plan = notifications.remind_plan(seminar)
+    plan = reminders.remind_plan(seminar)
     return render_template("office/remind.html", seminar=seminar, plan=plan,
                            skip_labels=SKIP_LABELS, question=remind_question(plan),
                            due=[item for item in plan if item.will_send])
@@ -79,24 +77,3 @@ def papers_zip():
     response.headers["Content-Disposition"] = content_disposition("Tham luận - Văn phòng.zip")
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.post("/mail/<int:mail_id>/resend")
-def mail_resend(mail_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        row = mail_service.get(mail_id)
-    except NotFound:
-        abort(404)
-    try:
-        new = mail_service.resend(row)
-    except PortalError as error:
-        flash(str(error), "error")
-        return redirect(url_for(".mail_log"))
-    if new is not None and new.status == mail_service.SENT:
-        flash(_("The mail to %(to)s was sent again.", to=row.recipient), "success")
-    else:
-        flash(_("The mail to %(to)s could not be sent again: %(error)s",
-                to=row.recipient, error=new.error if new is not None else ""), "error")
-    return redirect(url_for(".mail_log"))

@@ -1,21 +1,24 @@
-"""The Office's view of the mail the portal sent: recent mail, failures first in
-sight, and the reminders already sent."""
+"""The Office's view of the mail: the outbox and what became of each mail (failures first in
+sight, each body readable), "Gửi lại" for a mail that failed, and the reminders sent."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ReminderSent
-from ..services import mail
+from ..services import mail, outbox
+from ..services.errors import NotFound, PortalError
 from . import bp
+from .forms import ActionForm
 
 
 @bp.get("/mail")
 def mail_log():
-    rows = mail.recent(limit=200)
+    rows = outbox.recent(limit=200)
     reminders = list(db.session.scalars(
         select(ReminderSent).options(selectinload(ReminderSent.assignment))
         .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(50)))
@@ -26,3 +29,24 @@ def mail_log():
         reminders=reminders,
         transport=mail.transport_summary(),
     )
+
+
+@bp.post("/mail/<int:mail_id>/resend")
+def mail_resend(mail_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        row = outbox.get(mail_id)
+    except NotFound:
+        abort(404)
+    try:
+        row = outbox.resend(row)
+    except PortalError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".mail_log"))
+    if row.status == mail.SENT:
+        flash(_("The mail to %(to)s was sent again.", to=row.recipient), "success")
+    else:
+        flash(_("The mail to %(to)s could not be sent again: %(error)s",
+                to=row.recipient, error=row.error), "error")
+    return redirect(url_for(".mail_log"))

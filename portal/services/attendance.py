@@ -11,8 +11,8 @@ Rules:
   joins the end of the waiting list. A free seat always goes to the first in line before a
   newcomer.
 - When a confirmed person cancels or is removed, the first in line is confirmed in the same
-  transaction, with a notice waiting for their next visit (and mail, once a
-  ``notifications`` module exists).
+  transaction, with a notice waiting for their next visit and a mail queued in that same
+  transaction (``notifications.promoted``).
 - While self-registration is closed only the Office adds people.
 - The Office promotes by hand (when a seat is free) and moves people to the waiting list.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import importlib
 import io
 import logging
 import re
@@ -38,7 +37,7 @@ from .. import clock
 from ..database import lock_seminar
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, Seminar, User
-from . import audit
+from . import audit, notifications
 from .errors import (
     AlreadyRegistered,
     InvalidInput,
@@ -282,6 +281,8 @@ def _confirm(registration: Registration, promoted: bool) -> None:
     registration.status = CONFIRMED
     registration.confirmed_at = clock.now()
     registration.promoted_notice_pending = promoted
+    if promoted:
+        notifications.promoted(registration)
 
 
 def _fill_free_seats(seminar: Seminar, actor: User | None, reason: str) -> list[Registration]:
@@ -300,34 +301,6 @@ def _fill_free_seats(seminar: Seminar, actor: User | None, reason: str) -> list[
     return promoted
 
 
-def _after_promotion(registration: Registration) -> None:
-    """Tell the promoted person by mail once a ``notifications`` module exists.
-
-    Runs after the commit that confirmed them; a failure here never undoes the promotion
-    (the notice on their next visit is already stored)."""
-    module_name = f"{__package__}.notifications"
-    try:
-        notifications = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name == module_name:
-            return  # no mail yet: the notice on the next visit is all there is
-        log.exception("the notifications module failed to import")
-        return
-    except Exception:  # noqa: BLE001 - mail must not break the list
-        log.exception("the notifications module failed to import")
-        return
-    try:
-        notifications.promoted(registration)
-    except Exception:  # noqa: BLE001 - mail must not break the list
-        db.session.rollback()
-        log.exception("could not notify %s of their promotion", registration.user_id)
-
-
-def _notify(promoted: list[Registration]) -> None:
-    for registration in promoted:
-        _after_promotion(registration)
-
-
 def register(seminar: Seminar, user: User, actor: User | None = None, *,
              by_office: bool | None = None) -> Registration:
     """Put ``user`` on the list: confirmed while a seat is free, otherwise at the end of the
@@ -340,7 +313,6 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
         by_office = bool(getattr(actor, "is_office", False))
     if not user.active:
         raise InvalidInput(_l("The account %(email)s is deactivated."), email=user.email)
-    promoted: list[Registration] = []
     with _locked(seminar):
         if not seminar.registration_open and not by_office:
             raise RegistrationClosed(
@@ -349,7 +321,7 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
         if user.registration_for(seminar) is not None:
             raise _already(user, actor)
         # A seat freed earlier (a larger capacity, a move) goes to the first in line first.
-        promoted = _fill_free_seats(seminar, actor, reason="seat free")
+        _fill_free_seats(seminar, actor, reason="seat free")
         now = clock.now()
         registration = Registration(
             seminar_id=seminar.id, user_id=user.id, registered_at=now, queued_at=now,
@@ -367,7 +339,6 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
                      status=registration.status.value, by_office=by_office,
                      place=waitlist_position(registration))
         db.session.commit()
-    _notify(promoted)
     return registration
 
 
@@ -399,7 +370,6 @@ def cancel(seminar: Seminar, user: User, actor: User | None = None) -> Withdrawa
             raise NotRegistered(_l("You are not on the list."))
         result = _withdraw(seminar, registration, actor or user, "attendance.cancel")
         db.session.commit()
-    _notify(result.promoted)
     return result
 
 
@@ -410,7 +380,6 @@ def remove(registration: Registration, actor: User | None = None) -> Withdrawal:
         registration = _reload(registration)
         result = _withdraw(seminar, registration, actor, "attendance.remove")
         db.session.commit()
-    _notify(result.promoted)
     return result
 
 
@@ -434,7 +403,6 @@ def promote(registration: Registration, actor: User | None = None) -> Registrati
         audit.record("attendance.promote", actor, target=registration.user.email,
                      place=place, automatic=False)
         db.session.commit()
-    _notify([registration])
     return registration
 
 
@@ -477,7 +445,6 @@ def fill_free_seats(seminar: Seminar, actor: User | None = None) -> list[Registr
     with _locked(seminar):
         promoted = _fill_free_seats(seminar, actor, reason="capacity")
         db.session.commit()
-    _notify(promoted)
     return promoted
 
 

@@ -32,7 +32,7 @@ from ..models import (
     User,
 )
 from ..storage import Storage, StorageError, get_storage
-from . import assemble, audit, documents, programme
+from . import assemble, attendance, audit, documents, notifications, programme
 from .errors import BookletNotReady, PortalError, StorageFailed
 from .submissions import assignments_with_revisions, converter_version
 
@@ -292,6 +292,7 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         db.session.add(booklet)
         audit.record("booklet.build", actor, target=placed, draft=draft, pages=result.pages,
                      sha256=result.sha256, seconds=result.seconds)
+        notifications.booklet_published(booklet, attendance.confirmed(seminar))
         db.session.commit()
         storage.settle(placed)
     except assemble.FontsNotEmbedded as error:
@@ -324,8 +325,6 @@ def build(seminar: Seminar, actor: User | None, draft: bool,
         if temp is not None:
             temp.unlink(missing_ok=True)
         _build_lock.release()
-    if not draft:
-        _after_final(booklet)
     return booklet
 
 
@@ -333,18 +332,6 @@ def _discard(storage: Storage, placed: str | None) -> None:
     if placed:
         storage.delete(placed)
         storage.settle(placed)
-
-
-def _after_final(booklet: Booklet) -> None:
-    """Tell the list a final booklet is out; never fails the build."""
-    try:
-        from . import notifications
-    except ImportError:
-        return
-    try:
-        notifications.booklet_published(booklet)
-    except Exception:  # noqa: BLE001
-        log.exception("could not announce the booklet")
 
 
 def latest(seminar: Seminar, final_only: bool = True) -> Booklet | None:

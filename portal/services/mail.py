@@ -1,20 +1,21 @@
-"""Sending mail: SMTP with smtplib, or the log when no server is set.
+"""Mail: rendering a message in its recipient's language, and the SMTP transport.
 
 Settings: ``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_USE_TLS``
-(STARTTLS), ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds, default 10). Without
-``MAIL_SERVER`` every message is written to the log (logger ``portal.mail``) and counted as sent,
-so development needs nothing.
+(STARTTLS), ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds one read or write may take,
+default 10), ``MAIL_DEADLINE`` (seconds one message may take in all, default 60). Without
+``MAIL_SERVER`` every message is written to the log (logger ``portal.mail``) and counted as
+sent, so development needs nothing.
 
-Sending never raises: a server that is down or refuses a message is logged and recorded in
-``MailLog`` with the error (the Office sees it at /office/mail). Call it only after the
-transaction that caused the mail has committed.
+Nothing here writes to the database: a mail is queued and recorded by ``services.outbox``.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,18 +23,14 @@ from email.utils import format_datetime, make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
-from markupsafe import escape
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..extensions import db
-from ..models import MailLog
 from ..settings import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("portal.mail")
 
+WAITING = "waiting"  # in the outbox
+SENDING = "sending"  # claimed by one sender
 SENT = "sent"
 FAILED = "failed"
 
@@ -108,60 +105,135 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
-def send(mail: Mail) -> MailLog | None:
-    rows = send_all([mail])
-    return rows[0] if rows else None
+@dataclass
+class Outcome:
+    """What became of one mail: "sent" or "failed", how it left, and why it failed."""
+
+    status: str
+    transport: str
+    error: str = ""
 
 
-def send_all(mails: list[Mail]) -> list[MailLog]:
-    """Send every mail over one SMTP connection (or to the log); record each in ``MailLog``.
+def send_all(mails: list[Mail]) -> list[Outcome]:
+    """Send every mail over one SMTP connection (or to the log); one outcome per mail.
 
-    Never raises. A connection that fails fails every mail of the batch at once (one timeout,
-    not one per mail); a refused recipient fails only that mail."""
+    Never raises and never writes to the database (``services.outbox`` records the outcome).
+    Each mail has a total deadline (``MAIL_DEADLINE`` seconds, connecting included): the
+    socket timeout (``MAIL_TIMEOUT``) bounds one read or write only, so a server that answers
+    one byte every few seconds is cut off by a watchdog when the deadline passes. A connection
+    that fails (or a server that misses the deadline) fails every mail of the batch at once;
+    a refused recipient fails only that mail."""
     if not mails:
         return []
     config = current_app.config
     sender = str(config.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost")
-    server = config.get("MAIL_SERVER")
-    results: list[tuple[Mail, str, str, str]] = []  # mail, status, transport, error
-    if not server:
+    if not config.get("MAIL_SERVER"):
         for mail in mails:
             log.info("mail (no MAIL_SERVER, not sent) to %s: %s\n%s", mail.to, mail.subject,
                      mail.text)
-            results.append((mail, SENT, "log", ""))
-        return _record(results)
+        return [Outcome(SENT, "log") for _mail in mails]
 
-    smtp: smtplib.SMTP | None = None
+    deadline = float(config.get("MAIL_DEADLINE") or 60)
+    outcomes: list[Outcome] = []
+    smtp: _SMTP | None = None
     try:
-        smtp = _connect(config)
-    except Exception as error:  # noqa: BLE001 - mail never fails the caller
-        reason = _describe(error)
-        log.error("mail server %s:%s unreachable: %s", server, config.get("MAIL_PORT"), reason)
-        results = [(mail, FAILED, "smtp", reason) for mail in mails]
-        return _record(results)
-    try:
-        for mail in mails:
+        for index, mail in enumerate(mails):
+            watchdog = _Watchdog(deadline)
             try:
-                smtp.send_message(build_message(mail, sender))
-            except (smtplib.SMTPServerDisconnected, OSError):
-                # The connection dropped: try once more on a new one.
-                _close(smtp)
+                if smtp is None:
+                    smtp = _connect(config, watchdog)
+                else:
+                    smtp.watchdog = watchdog
+                    watchdog.watch(smtp)
                 try:
-                    smtp = _connect(config)
                     smtp.send_message(build_message(mail, sender))
-                except Exception as again:  # noqa: BLE001
-                    results.append((mail, FAILED, "smtp", _describe(again)))
-                    log.error("mail to %s failed: %s", mail.to, _describe(again))
-                    continue
-            except Exception as error:  # noqa: BLE001 - refused, bad data, …
-                results.append((mail, FAILED, "smtp", _describe(error)))
+                except smtplib.SMTPServerDisconnected:
+                    if watchdog.fired:
+                        raise
+                    # The connection dropped between two mails: once more on a new one.
+                    _close(smtp)
+                    smtp = None
+                    smtp = _connect(config, watchdog)
+                    smtp.send_message(build_message(mail, sender))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPSenderRefused) as error:
+                outcomes.append(Outcome(FAILED, "smtp", _describe(error)))
                 log.error("mail to %s failed: %s", mail.to, _describe(error))
                 continue
-            results.append((mail, SENT, "smtp", ""))
+            except Exception as error:  # noqa: BLE001 - mail never fails the caller
+                reason = watchdog.reason() or _describe(error)
+                log.error("mail server %s:%s failed: %s", config.get("MAIL_SERVER"),
+                          config.get("MAIL_PORT"), reason)
+                _close(smtp)
+                smtp = None
+                outcomes += [Outcome(FAILED, "smtp", reason) for _mail in mails[index:]]
+                break
+            finally:
+                watchdog.disarm()
+            outcomes.append(Outcome(SENT, "smtp"))
             log.info("mail sent to %s: %s", mail.to, mail.subject)
     finally:
-        _close(smtp, polite=True)
-    return _record(results)
+        if smtp is not None:
+            watchdog = _Watchdog(min(deadline, 10.0))
+            smtp.watchdog = watchdog
+            watchdog.watch(smtp)
+            _close(smtp, polite=True)
+            watchdog.disarm()
+    return outcomes
+
+
+class _Watchdog:
+    """Shuts the SMTP socket down when ``seconds`` have passed, whatever the server does."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._smtp: smtplib.SMTP | None = None
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            self._smtp = smtp
+            if self.fired:
+                _shutdown(smtp)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._smtp is not None:
+                _shutdown(self._smtp)
+
+    def disarm(self) -> None:
+        self._timer.cancel()
+
+    def reason(self) -> str:
+        if not self.fired:
+            return ""
+        return f"no answer from the mail server within {self.seconds:g} s"
+
+
+def _shutdown(smtp: smtplib.SMTP) -> None:
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, its socket shown to the watchdog as soon as it exists."""
+
+    watchdog: _Watchdog
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        self.sock = sock
+        self.watchdog.watch(self)
+        return sock
 
 
 def _close(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
@@ -179,11 +251,12 @@ def _close(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
         pass
 
 
-def _connect(config) -> smtplib.SMTP:
-    timeout = float(config.get("MAIL_TIMEOUT") or 10)
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
-                        timeout=timeout)
+def _connect(config, watchdog: _Watchdog) -> _SMTP:
+    timeout = min(float(config.get("MAIL_TIMEOUT") or 10), watchdog.seconds)
+    smtp = _SMTP(timeout=timeout)
+    smtp.watchdog = watchdog
     try:
+        smtp.connect(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25))
         smtp.ehlo()
         if config.get("MAIL_USE_TLS"):
             smtp.starttls(context=ssl.create_default_context())
@@ -212,57 +285,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def _record(results: list[tuple[Mail, str, str, str]]) -> list[MailLog]:
-    now = clock.now()
-    rows = [
-        MailLog(at=now, kind=mail.kind, recipient=mail.to[:254], user_id=mail.user_id,
-                subject=mail.subject[:500], status=status, transport=transport, error=error,
-                body=mail.text, html=mail.html, lang=mail.lang)
-        for mail, status, transport, error in results
-    ]
-    try:
-        db.session.add_all(rows)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the log of mail must not break the caller either
-        db.session.rollback()
-        log.exception("could not record %d mail(s) in the mail log", len(rows))
-    return rows
-
-
-# -- reading, for the Office --------------------------------------------------------------
-
-
-def recent(limit: int = 200) -> list[MailLog]:
-    return list(db.session.scalars(
-        select(MailLog).options(selectinload(MailLog.user))
-        .order_by(MailLog.at.desc(), MailLog.id.desc()).limit(limit)))
-
-
-def resend(row: MailLog) -> MailLog:
-    """Send a failed mail again, unchanged (same subject, text and HTML), as a new row of the
-    log; the failed row stays as it was. Only failed mail with a stored body is sent again."""
-    from .errors import InvalidInput
-
-    if row.status != FAILED:
-        raise InvalidInput(_l("This mail was sent already; only a failed mail is sent again."))
-    if not row.body:
-        raise InvalidInput(_l("This mail was recorded before the portal kept mail bodies; it "
-                              "cannot be sent again."))
-    name = row.user.full_name if row.user is not None else ""
-    mail = Mail(to=row.recipient, name=name, subject=row.subject, text=row.body,
-                html=row.html or "", kind=row.kind, user_id=row.user_id, lang=row.lang or "vi")
-    if not mail.html:
-        mail.html = "<pre>" + escape(mail.text) + "</pre>"
-    return send(mail)
-
-
-def get(mail_id: int) -> MailLog:
-    from .errors import NotFound
-
-    row = db.session.get(MailLog, mail_id)
-    if row is None:
-        raise NotFound(_l("There is no such mail."))
-    return row
+# -- for the Office's page -----------------------------------------------------------------
 
 
 def transport_summary() -> dict:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from .. import links
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, Unit, User
-from . import accounts, audit
+from . import accounts, audit, notifications
 from .errors import InvalidInput, NotFound
 from .vietnamese_order import sort_people
 
@@ -167,14 +167,13 @@ def reset_with_token(token: str, password: str) -> User:
 
 
 def send_reset_link(user: User, actor: User | None = None) -> bool:
-    """Mail ``user`` a one-time link to set a new password. True when the mail went out."""
-    from .mail import SENT, compose, send_all
-
+    """Mail ``user`` a one-time link to set a new password: True when the mail is in the
+    outbox (it leaves after the commit; /office/mail shows whether it was delivered)."""
     if not user.active:
         return False
     url = links.absolute_url("auth.reset_password", token=reset_token(user))
     audit.record("user.reset_link", actor, target=user.email)
+    rows = notifications.reset_link(user, url, reset_hours(),
+                                    by_office=actor is not None and actor.id != user.id)
     db.session.commit()
-    rows = send_all([compose(user, "reset", url=url, hours=reset_hours(),
-                             by_office=actor is not None and actor.id != user.id)])
-    return bool(rows) and rows[0].status == SENT
+    return bool(rows)

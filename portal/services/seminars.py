@@ -254,9 +254,8 @@ def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> 
     seminar.capacity = capacity
     audit.record("seminar.set_capacity", actor, target=str(seminar.id), old=old, new=capacity)
     # Seats that a higher capacity frees go to the first in line, in this same transaction.
-    promoted = attendance._fill_free_seats(seminar, actor, reason="capacity")
+    attendance._fill_free_seats(seminar, actor, reason="capacity")
     db.session.commit()
-    attendance._notify(promoted)
     return capacity
 
 

@@ -35,7 +35,7 @@ from ..database import lock_name, lock_row
 from ..extensions import db
 from ..models import Assignment, Seminar, Submission, User
 from ..storage import AlreadyExists, Received, Storage, StorageError, TooLarge, get_storage
-from . import audit, documents
+from . import audit, documents, notifications
 from .errors import (
     DeadlinePassed,
     DocumentTooLarge,
@@ -227,6 +227,7 @@ def upload(
             number=submission.number, filename=filename, size=received.size,
             sha256=received.sha256, late=late, on_behalf=on_behalf, **details,
         )
+        notifications.upload_receipt(submission)
         db.session.commit()
         storage.settle(*placed)  # committed: nothing for a restart to clean up
     except IntegrityError:
@@ -247,7 +248,6 @@ def upload(
         received.discard()
         if converted_tmp is not None:
             converted_tmp.unlink(missing_ok=True)
-    _after_upload(submission)
     return UploadResult(submission=submission, reused=reused)
 
 
@@ -343,18 +343,6 @@ def _store(storage: Storage, assignment: Assignment, received: Received, number:
         conversion_notes="\n".join(dict.fromkeys(
             list(info.get("notes") or []) + list(conversion.get("notes") or []))),
     )
-
-
-def _after_upload(submission: Submission) -> None:
-    """Hooks that must never fail an upload (the receipt mail)."""
-    try:
-        from . import notifications
-    except ImportError:
-        return
-    try:
-        notifications.upload_receipt(submission)
-    except Exception:  # noqa: BLE001 - a mail problem never fails the upload
-        log.exception("could not send the upload receipt")
 
 
 def _remove(storage: Storage, placed: list[str]) -> None:

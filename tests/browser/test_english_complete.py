@@ -18,7 +18,7 @@ from portal.models import Assignment, MailLog, Seminar, Submission, Unit, User
 from portal.services import attendance, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
-from ..makedocs import pdf_bytes
+from ..docmaker import pdf_bytes
 from .conftest import choose_language, log_in
 
 VIETNAMESE_ONLY = re.compile(

@@ -15,7 +15,7 @@ from portal.models import Submission
 from portal.services import seminars
 
 from ..conftest import PASSWORD, create_account, make_app
-from ..makedocs import pdf_bytes
+from ..docmaker import pdf_bytes
 from .conftest import LiveServer, choose_language, log_in, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"

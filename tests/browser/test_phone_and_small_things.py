@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from portal.services import attendance, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
-from ..makedocs import pdf_bytes
+from ..docmaker import pdf_bytes
 from .conftest import LOGIN_BUTTON, choose_language, log_in, screenshot
 
 PHONE = {"width": 390, "height": 844}

@@ -20,7 +20,7 @@ from portal.models import User
 from portal.services import seminars, submissions
 
 from ..conftest import PASSWORD, create_account
-from ..makedocs import docx_bytes, pdf_bytes
+from ..docmaker import docx_bytes, pdf_bytes
 from .conftest import choose_language, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"

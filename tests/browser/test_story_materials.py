@@ -14,7 +14,7 @@ from portal.services import seminars, submissions
 from portal.storage import get_storage
 
 from ..conftest import PASSWORD, create_account
-from ..makedocs import docx_bytes, pdf_bytes
+from ..docmaker import docx_bytes, pdf_bytes
 from .conftest import screenshot
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)

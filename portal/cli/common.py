@@ -1,0 +1,57 @@
+"""What every command group shares: the one place a ``PortalError`` becomes a clean exit
+(its message on stderr, exit status 1, the transaction rolled back), and small look-ups."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..models import Seminar, User
+from ..services import accounts, seminars
+from ..services.errors import PortalError
+
+
+def fail(message: str, code: int = 1):
+    click.echo(f"Lỗi / Error: {message}", err=True)
+    sys.exit(code)
+
+
+class PortalCommand(click.Command):
+    """A command whose service errors end it cleanly instead of with a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PortalError as error:
+            db.session.rollback()
+            fail(str(error))
+
+
+class PortalGroup(AppGroup):
+    """A command group (with the application context) of ``PortalCommand`` commands."""
+
+    command_class = PortalCommand
+
+
+def current_seminar() -> Seminar:
+    return seminars.current_seminar()
+
+
+def user_by_email(email: str) -> User:
+    user = accounts.find_by_email(email)
+    if user is None:
+        fail(f"there is no account with the email {email!r}.")
+    return user
+
+
+def office_account(email: str | None) -> User | None:
+    """The Office account ``email`` (None without one); fails for anyone else."""
+    if not email:
+        return None
+    user = accounts.find_by_email(email)
+    if user is None or not user.is_office:
+        fail(f"{email} is not an Office account.")
+    return user
