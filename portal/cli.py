@@ -569,7 +569,7 @@ def minutes_draft(out: Path, chair: str, secretary: str, number: str, place: str
             data = minutes.draft_docx(seminar, details)
     except PortalError as error:
         fail(str(error))
-    from .services.convert import write_atomically
+    from .fileio import write_atomically
 
     out = out.resolve()
     write_atomically(out, data)

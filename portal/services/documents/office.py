@@ -1,6 +1,6 @@
 """Word papers (.docx, .doc, .odt) to PDF with LibreOffice in headless mode.
 
-Runs inside the bounded checking child (``docworker``), once per accepted upload:
+Runs inside the bounded checking child (``worker``), once per accepted upload:
 
 * every conversion gets its own LibreOffice profile folder, copied from a prepared one (two
   conversions at once never share a profile, and the copy saves LibreOffice's first-start work);
