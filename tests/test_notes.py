@@ -111,3 +111,13 @@ def test_signed_xfa_encrypted_pdf_gets_one_note_per_fact_in_vietnamese(app, clie
     page_text = markup.unescape(re.sub(r"<[^>]+>", " ", html))
     for sentence in english:
         assert sentence not in page_text, sentence
+
+
+@pytest.mark.parametrize("what", ["JavaScript", "embedded files", "automatic actions",
+                                  "portfolio view", "unsafe actions", "unsafe links",
+                                  "file attachments", "media"])
+def test_everything_the_sanitiser_removes_has_a_name(app, what):
+    with app.test_request_context(), force_locale("vi"):
+        text = Note("removed", what=what, n=2).text
+        assert text.startswith("đã gỡ bỏ: ") and text.endswith(" (2)")
+        assert Note("removed", what="?").text not in (text, text.removesuffix(" (2)"))

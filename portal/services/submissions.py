@@ -35,6 +35,7 @@ from .. import clock
 from ..database import lock_name, lock_row
 from ..extensions import db
 from ..models import Assignment, Seminar, Submission, User
+from ..settings import converted_path
 from ..storage import AlreadyExists, Received, Storage, StorageError, TooLarge, get_storage
 from . import audit
 from .documents import checker, notes
@@ -353,7 +354,7 @@ def _store(storage: Storage, assignment: Assignment, received: Received, number:
         # The normalised PDF is named by the bytes it comes from: another paper may have the
         # same one. The name's lock orders this with the clean-up of a failed upload (which
         # removes the file only when no row uses it), so a file used here is never removed.
-        normalised = f"converted/{converter_version()}/{received.sha256}.pdf"
+        normalised = converted_path(converter_version(), received.sha256)
         lock_name(normalised)
         try:
             storage.place(converted_tmp, normalised)

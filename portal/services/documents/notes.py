@@ -58,8 +58,9 @@ SUBSTITUTED = _l("The booklet uses Liberation Serif (like Times New Roman) inste
 
 
 def _thing(what: str) -> str:
-    if what in THINGS:
-        return str(THINGS[what])
+    for name in (what, what.removesuffix("s")):
+        if name in THINGS:
+            return str(THINGS[name])
     if what.startswith("picture in ") and what.endswith(" format"):
         return _("picture in %(format)s format", format=what[11:-7])
     return _("other content")
