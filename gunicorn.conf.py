@@ -47,10 +47,10 @@ def post_fork(server, worker):
     if app is None:
         return
     from portal.extensions import db
-    from portal.services import documents
+    from portal.services.documents import checker
     from portal.services.integrity import sweep_at_start
 
     with app.app_context():
         db.engine.dispose(close=False)
-    documents.forget_checker()
+    checker.forget_checker()
     sweep_at_start(app, app.extensions["storage"])

@@ -3,7 +3,7 @@
 For every Word file of the shared corpus that the portal accepts (.docx, and the Word 97 file
 named .docm), each round converts the file twice, one after the other:
 
-* portal: ``documents.run_checked(src, convert_to=...)``, exactly what an upload does: the
+* portal: ``documents.checker.run_checked(src, convert_to=...)``, exactly what an upload does: the
   bounded child process, the content checks, the profile copy, NFC and link clean-up of the
   document copy, LibreOffice, and the PDF clean-up;
 * bare: ``soffice --headless --convert-to pdf`` of the same file with one profile kept warm
@@ -46,11 +46,11 @@ def word_files(corpus: Path) -> list[Path]:
 
 
 def portal(src: Path, out: Path) -> tuple[float, int]:
-    from portal.services import documents
+    from portal.services.documents.checker import run_checked
 
     started = time.perf_counter()
-    answer = documents.run_checked(src, convert_to=out)
-    return time.perf_counter() - started, int(answer["pages"])
+    result = run_checked(src, convert_to=out)
+    return time.perf_counter() - started, int(result.print_pages or 0)
 
 
 def bare(src: Path, outdir: Path, profile: Path) -> float:

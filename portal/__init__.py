@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 # Imports live inside the functions: the document worker (``python -m
-# portal.services.docworker``) imports this package in a fresh child process for every upload,
-# and must not pay for Flask's extensions it never uses.
+# portal.services.documents.worker``) imports this package in a fresh child process for every
+# upload, and must not pay for Flask's extensions it never uses.
 import logging
 import os
 from pathlib import Path
@@ -171,9 +171,10 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["vn_time"] = clock.format_time
     app.jinja_env.filters["kind_label"] = lambda kind: kind.label if kind else ""
     app.jinja_env.filters["filesize"] = format_size
-    from .notes import translate as translate_note
+    from .services.documents.notes import note_text, read_stored
 
-    app.jinja_env.filters["note_text"] = translate_note
+    app.jinja_env.filters["note_text"] = note_text
+    app.jinja_env.filters["stored_notes"] = read_stored
     app.jinja_env.globals["csrf_token"] = generate_csrf
 
     @app.context_processor

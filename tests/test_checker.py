@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.services import documents
-from portal.services.documents import DocumentRefused
+from portal.services.documents.checker import _Checker, forget_checker, run_checked
+from portal.services.documents.results import DocumentRefused
 
 from . import docmaker
 from .docmaker import A4
@@ -26,11 +26,11 @@ def fresh(monkeypatch):
     checker started here killed at the end."""
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
-    documents.forget_checker()
+    forget_checker()
     yield
-    for checker in documents._Checker._idle:
+    for checker in _Checker._idle:
         checker.close()
-    documents.forget_checker()
+    forget_checker()
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -48,10 +48,10 @@ def _limit(pid: int, name: str) -> str:
 def test_one_warm_checker_forks_a_child_per_file(tmp_path, fresh):
     first = docmaker.make_pdf(tmp_path / "a.pdf", [A4])
     second = docmaker.make_pdf(tmp_path / "b.pdf", [A4, A4])
-    assert documents.run_checked(first)["pages"] == 1
-    (checker,) = documents._Checker._idle
-    assert documents.run_checked(second)["pages"] == 2
-    assert documents._Checker._idle == [checker]  # the same process served both
+    assert run_checked(first).pages == 1
+    (checker,) = _Checker._idle
+    assert run_checked(second).pages == 2
+    assert _Checker._idle == [checker]  # the same process served both
     assert checker.process.poll() is None
     # Its environment holds none of the portal's secrets.
     environment = _environ(checker.process.pid)
@@ -63,7 +63,7 @@ def test_one_warm_checker_forks_a_child_per_file(tmp_path, fresh):
 
 def test_the_child_has_its_own_group_limits_and_clean_environment(tmp_path, fresh):
     slow = docmaker.make_pdf_with_large_content(tmp_path / "huge-page.pdf", 200)
-    checker = documents._Checker()
+    checker = _Checker()
     try:
         checker.send({"src": str(slow), "convert_to": None, "memory_mb": 900,
                       "cpu_seconds": 7})
@@ -86,19 +86,19 @@ def test_the_child_has_its_own_group_limits_and_clean_environment(tmp_path, fres
 def test_timeout_kills_the_child_and_the_next_check_works(tmp_path, fresh):
     slow = docmaker.make_pdf_with_large_content(tmp_path / "huge-page.pdf", 200)
     with pytest.raises(DocumentRefused) as caught:
-        documents.run_checked(slow, timeout=0.8)
+        run_checked(slow, timeout=0.8)
     assert caught.value.code == "timeout"
-    assert documents._Checker._idle == []  # the checker of a stopped check is not reused
+    assert _Checker._idle == []  # the checker of a stopped check is not reused
     paper = docmaker.make_pdf(tmp_path / "paper.pdf", [A4])
-    assert documents.run_checked(paper)["ok"] is True
+    assert run_checked(paper).file_type == "pdf"
 
 
 def test_a_checker_killed_between_uploads_is_replaced(tmp_path, fresh):
     paper = docmaker.make_pdf(tmp_path / "paper.pdf", [A4])
-    documents.run_checked(paper)
-    (checker,) = documents._Checker._idle
+    run_checked(paper)
+    (checker,) = _Checker._idle
     os.kill(checker.process.pid, 9)
     checker.process.wait()
-    assert documents.run_checked(paper)["pages"] == 1
-    (replacement,) = documents._Checker._idle
+    assert run_checked(paper).pages == 1
+    (replacement,) = _Checker._idle
     assert replacement is not checker

@@ -21,8 +21,12 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 
 from portal import clock
-from portal.services import documents, office
-from portal.services.convert import ConversionError, normalise
+from portal.services.documents import checker, office
+from portal.services.documents.check import inspect
+from portal.services.documents.convert import ConversionError, normalise
+from portal.services.documents.notes import Note
+from portal.services.documents.results import MESSAGES, DocumentRefused
+from portal.services.documents.sniff import sniff
 from tests import docmaker
 
 from .test_submissions import BEFORE, rows, stored_files, upload
@@ -130,7 +134,7 @@ def test_times_new_roman_resolves_to_liberation_serif_embedded(decree):
     assert "Times" not in fonts and "DejaVuSerif" not in fonts
     rows_ = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
     assert rows_ and all(row[-5] == "yes" for row in rows_), fonts  # the "emb" column
-    assert not any("font" in note for note in result.notes), result.notes
+    assert not any(note.code.startswith("fonts") for note in result.notes), result.notes
 
 
 @pytest.mark.skipif(not (CORPUS / "valid" / "mammoth__footnotes.docx").is_file(),
@@ -182,7 +186,7 @@ def test_decomposed_vietnamese_in_a_word_97_file_is_found_by_search(tmp_path):
                     "--headless", "--convert-to", "doc", "--outdir", str(tmp_path / "doc"),
                     str(docx)], capture_output=True, check=True, timeout=300)
     doc = tmp_path / "doc" / "nfd.doc"
-    assert documents.sniff(doc) == "doc"
+    assert sniff(doc) == "doc"
     assert decomposed.encode("utf-16-le") in doc.read_bytes()  # the .doc holds NFD text
     normalise(doc, "doc", tmp_path / "doc.pdf")
     assert VIETNAMESE in pdftotext(tmp_path / "doc.pdf")
@@ -203,17 +207,17 @@ def test_prepare_copy_leaves_a_clean_document_alone(tmp_path):
 
 @pytest.mark.skipif(not HELLO_DOC.is_file(), reason="no corpus")
 def test_word_97_file_is_converted_whatever_its_name(tmp_path):
-    assert documents.sniff(HELLO_DOC) == "doc"
-    answer = documents.run_checked(HELLO_DOC, convert_to=tmp_path / "hello.pdf")
-    assert answer["file_type"] == "doc" and answer["converted"] is True
-    assert answer["pages"] == 1
+    assert sniff(HELLO_DOC) == "doc"
+    answer = checker.run_checked(HELLO_DOC, convert_to=tmp_path / "hello.pdf")
+    assert answer.file_type == "doc" and answer.converted is not None
+    assert answer.print_pages == 1
     assert "Hello world!" in pdftotext(tmp_path / "hello.pdf")
 
 
 def test_odt_is_accepted_and_its_macros_are_not(tmp_path):
     odt = make_odt(tmp_path / "paper.odt", ["Báo cáo tham luận", VIETNAMESE])
-    answer = documents.run_checked(odt, convert_to=tmp_path / "paper.pdf")
-    assert answer["file_type"] == "odt" and answer["pages"] == 1
+    answer = checker.run_checked(odt, convert_to=tmp_path / "paper.pdf")
+    assert answer.file_type == "odt" and answer.print_pages == 1
     assert "Báo cáo tham luận" in pdftotext(tmp_path / "paper.pdf")
     basic = make_odt(tmp_path / "macro.odt", ["x"], {
         "Basic/script-lc.xml": "<library:libraries/>",
@@ -221,21 +225,21 @@ def test_odt_is_accepted_and_its_macros_are_not(tmp_path):
         "Basic/Standard/Module1.xml": "<script:module>Sub Main : Shell(\"x\") : End Sub"
                                       "</script:module>",
     })
-    with pytest.raises(documents.DocumentRefused) as caught:
-        documents.run_checked(basic, convert_to=tmp_path / "macro.pdf")
+    with pytest.raises(DocumentRefused) as caught:
+        checker.run_checked(basic, convert_to=tmp_path / "macro.pdf")
     assert caught.value.code == "macros"
     assert not (tmp_path / "macro.pdf").exists()
 
 
 def test_a_word_file_libreoffice_cannot_open_is_refused_as_damaged(tmp_path):
     fake = docmaker.make_ole2(tmp_path / "paper.doc", ("WordDocument", "1Table"))
-    assert documents.inspect(fake)["file_type"] == "doc"  # looks like Word 97 from outside
+    assert inspect(fake).file_type == "doc"  # looks like Word 97 from outside
     with pytest.raises(ConversionError) as caught:
         normalise(fake, "doc", tmp_path / "out.pdf")
     assert caught.value.code == "damaged"
     assert not (tmp_path / "out.pdf").exists()
-    with pytest.raises(documents.DocumentRefused) as refused:
-        documents.run_checked(fake, convert_to=tmp_path / "out.pdf")
+    with pytest.raises(DocumentRefused) as refused:
+        checker.run_checked(fake, convert_to=tmp_path / "out.pdf")
     assert refused.value.code == "damaged"
     assert "LibreOffice" not in str(refused.value)  # its messages are for the logs only
 
@@ -325,7 +329,7 @@ def test_a_conversion_over_the_memory_limit_is_refused_as_such(tmp_path, monkeyp
         normalise(docx, "docx", tmp_path / "paper.pdf")
     assert caught.value.code == "memory"
     assert not (tmp_path / "paper.pdf").exists()
-    assert str(documents.MESSAGES["memory"])
+    assert str(MESSAGES["memory"])
 
 
 # -- only http, https and mailto links --------------------------------------------------------
@@ -367,7 +371,8 @@ def link_targets(path: Path) -> list[str]:
 def test_pdf_keeps_only_http_https_and_mailto_links(tmp_path):
     result = normalise(link_pdf(tmp_path / "links.pdf"), "pdf", tmp_path / "clean.pdf")
     assert link_targets(tmp_path / "clean.pdf") == [f"/URI {uri}" for uri in SAFE]
-    assert any(note.startswith("unsafe links removed") for note in result.notes), result.notes
+    assert any(note.code == "removed" and note.params["what"] == "unsafe links"
+               for note in result.notes), result.notes
     raw = (tmp_path / "clean.pdf").read_bytes()
     assert b"etc/passwd" not in raw and b"cmd.exe" not in raw
 
@@ -439,7 +444,7 @@ def test_unembedded_fonts_are_embedded_at_upload(tmp_path):
     text = pdftotext(tmp_path / "embedded.pdf")
     assert "Embedded fonts for the printer" in text and "Times Roman line" in text
     assert result.pages == 1
-    assert "fonts not embedded in the PDF (Helvetica, Times-Roman) were embedded" in result.notes
+    assert Note("fonts_embedded", fonts=["Helvetica", "Times-Roman"], more=False) in result.notes
 
 
 def test_embedding_keeps_rotation_boxes_and_text_position(tmp_path):
@@ -452,7 +457,7 @@ def test_embedding_keeps_rotation_boxes_and_text_position(tmp_path):
         page.Contents = pdf.make_stream(b"1 0 0 1 100 200 cm " + page.Contents.read_bytes())
         pdf.save(source)
     result = normalise(source, "pdf", tmp_path / "embedded.pdf")
-    assert any(note.endswith("were embedded") for note in result.notes), result.notes
+    assert any(note.code == "fonts_embedded" for note in result.notes), result.notes
     with pikepdf.open(tmp_path / "embedded.pdf") as pdf:
         page = pdf.pages[0]
         assert page.rotation == 90

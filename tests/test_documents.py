@@ -12,15 +12,17 @@ import shutil
 import subprocess
 import sys
 import time
-import types
 import zipfile
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from portal.services import documents, docworker
-from portal.services.documents import DocumentRefused, inspect, sniff
+from portal.services.documents import checker, docx, pdf, worker
+from portal.services.documents.check import inspect
+from portal.services.documents.notes import Note
+from portal.services.documents.results import MESSAGES, CheckResult, DocumentRefused
+from portal.services.documents.sniff import sniff
 from tests import docmaker
 from tests.docmaker import A4, LETTER
 
@@ -98,17 +100,17 @@ def test_corpus_outcome(row: dict) -> None:
     started = time.monotonic()
     if _expected(row) == "accept":
         info = inspect(path)
-        assert info["file_type"] == KIND_BY_SUFFIX[path.suffix]
-        if info["file_type"] == "pdf":
-            assert info["pages"] >= 1
-            assert len(info["page_sizes"]) == info["pages"]
+        assert info.file_type == KIND_BY_SUFFIX[path.suffix]
+        if info.file_type == "pdf":
+            assert info.pages >= 1
+            assert len(info.page_sizes) == info.pages
         else:
-            assert info["pages"] is None
-        assert all(isinstance(note, str) for note in info["notes"])
+            assert info.pages is None
+        assert all(isinstance(note, Note) for note in info.notes)
     else:
         refused = _refusal(path)
         assert refused.code == REFUSAL_CODES[row["dest"]], refused.detail
-        assert str(documents.MESSAGES[refused.code])
+        assert str(MESSAGES[refused.code])
         # The corpus asks that a refusal costs the server at most a few seconds. (Accepted long
         # files such as the 180-page report take longer to check on a busy machine.)
         assert time.monotonic() - started < 5
@@ -139,8 +141,8 @@ def test_accepted_pdf_rewrites_to_a_file_qpdf_passes(name: str, tmp_path: Path) 
 @needs_corpus
 def test_repaired_pdfs_say_so() -> None:
     for name in ("hostile/pypdf__selenium-pypdf-issue-177.pdf", "hostile/qpdf__xref-errors.pdf"):
-        notes = inspect(CORPUS / name)["notes"]
-        assert any("repaired" in note for note in notes), name
+        notes = inspect(CORPUS / name).notes
+        assert Note("repaired") in notes, name
 
 
 @needs_corpus
@@ -153,8 +155,8 @@ def test_pdf_with_broken_encryption_settings_is_damaged_not_password_protected()
 @needs_corpus
 def test_indirect_rotation_is_resolved() -> None:
     info = inspect(CORPUS / "tricky/pypdf__indirect-rotation.pdf")
-    assert info["pages"] == 5
-    assert {tuple(size) for size in info["page_sizes"]} == {(612.0, 792.0, 0)}
+    assert info.pages == 5
+    assert {tuple(size) for size in info.page_sizes} == {(612.0, 792.0, 0)}
 
 
 @needs_corpus
@@ -162,8 +164,8 @@ def test_indirect_rotation_is_resolved() -> None:
 def test_docx_with_a_damaged_theme_is_accepted_and_its_text_converts(tmp_path: Path) -> None:
     path = CORPUS / "hostile" / (
         "poi__clusterfuzz-testcase-minimized-POIXWPFFuzzer-6733884933668864.docx")
-    answer = documents.run_checked(path, convert_to=tmp_path / "out.pdf")
-    assert any("word/theme/theme1.xml" in note for note in answer["notes"])
+    answer = checker.run_checked(path, convert_to=tmp_path / "out.pdf")
+    assert Note("damaged_part", part="word/theme/theme1.xml") in answer.all_notes
     text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Content control within a paragraph" in text
@@ -172,7 +174,7 @@ def test_docx_with_a_damaged_theme_is_accepted_and_its_text_converts(tmp_path: P
 @needs_corpus
 def test_external_picture_is_noted_and_never_fetched() -> None:
     info = inspect(CORPUS / "hostile/mammoth__external-picture.docx")
-    assert any("tiny-picture.png" in note and "left out" in note for note in info["notes"])
+    assert info.notes == [Note("linked_picture", name="tiny-picture.png")]
 
 
 @needs_corpus
@@ -180,7 +182,7 @@ def test_encrypted_pdfs_with_an_empty_password_are_accepted_with_a_note() -> Non
     for name in ("tricky/pypdf__r2-empty-password.pdf", "tricky/pypdf__r6-empty-password.pdf",
                  "tricky/pdfjs__empty_protected.pdf"):
         info = inspect(CORPUS / name)
-        assert any("encrypted" in note for note in info["notes"]), name
+        assert Note("encrypted") in info.notes, name
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def test_sniff_by_content_not_name(tmp_path: Path) -> None:
 def test_sniff_allows_junk_before_the_pdf_header(tmp_path: Path) -> None:
     path = docmaker.make_pdf(tmp_path / "junk.pdf", prefix=b"\x00junk from a mail client\r\n")
     assert sniff(path) == "pdf"
-    assert inspect(path)["pages"] == 1
+    assert inspect(path).pages == 1
     late = tmp_path / "late.pdf"
     late.write_bytes(b" " * 2000 + docmaker.make_pdf(tmp_path / "plain.pdf").read_bytes())
     assert sniff(late) == "unknown"
@@ -234,12 +236,12 @@ def test_pdf_page_sizes_and_rotation(tmp_path: Path) -> None:
     path = docmaker.make_pdf(tmp_path / "mixed.pdf", [A4, LETTER, (595, 842, 90)],
                              text_per_page=["one", "two", "three"])
     info = inspect(path)
-    assert info == {
-        "file_type": "pdf",
-        "pages": 3,
-        "page_sizes": [[595.28, 841.89, 0], [612.0, 792.0, 0], [595.0, 842.0, 90]],
-        "notes": [],
-    }
+    assert info == CheckResult(
+        file_type="pdf",
+        pages=3,
+        page_sizes=[[595.28, 841.89, 0], [612.0, 792.0, 0], [595.0, 842.0, 90]],
+        notes=[],
+    )
 
 
 def test_pdf_inherited_indirect_and_negative_rotation(tmp_path: Path) -> None:
@@ -250,7 +252,7 @@ def test_pdf_inherited_indirect_and_negative_rotation(tmp_path: Path) -> None:
         pdf.pages[2].obj.Rotate = -90
         pdf.pages[3].obj.Rotate = 45  # not a multiple of 90: ignored
         pdf.save(path)
-    rotations = [size[2] for size in inspect(path)["page_sizes"]]
+    rotations = [size[2] for size in inspect(path).page_sizes]
     assert rotations == [180, 270, 270, 0]
 
 
@@ -259,7 +261,7 @@ def test_pdf_crop_box_is_the_visible_size(tmp_path: Path) -> None:
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         pdf.pages[0].obj.CropBox = pikepdf.Array([10, 20, 310, 420])
         pdf.save(path)
-    assert inspect(path)["page_sizes"] == [[300.0, 400.0, 0]]
+    assert inspect(path).page_sizes == [[300.0, 400.0, 0]]
 
 
 @pytest.mark.parametrize("revision", [4, 6])
@@ -268,7 +270,7 @@ def test_pdf_needing_a_password_is_refused(tmp_path: Path, revision: int) -> Non
                              encryption=pikepdf.Encryption(user="secret", owner="o", R=revision))
     refused = _refusal(path)
     assert refused.code == "encrypted"
-    assert "password" in str(documents.MESSAGES["encrypted"])
+    assert "password" in str(MESSAGES["encrypted"])
 
 
 @pytest.mark.parametrize("revision", [4, 6])
@@ -276,8 +278,8 @@ def test_pdf_with_an_empty_user_password_is_accepted(tmp_path: Path, revision: i
     path = docmaker.make_pdf(tmp_path / "open.pdf", text_per_page=["open"],
                              encryption=pikepdf.Encryption(user="", owner="owner", R=revision))
     info = inspect(path)
-    assert info["pages"] == 1
-    assert any("encrypted" in note for note in info["notes"])
+    assert info.pages == 1
+    assert info.notes == [Note("encrypted")]
 
 
 @pytest.mark.parametrize("fraction", [0.2, 0.5, 0.8, 0.95])
@@ -322,7 +324,7 @@ def test_pdf_without_pages(tmp_path: Path) -> None:
 def test_pdf_page_limit(tmp_path: Path) -> None:
     path = docmaker.make_pdf(tmp_path / "three.pdf", [A4, A4, A4])
     with pytest.raises(DocumentRefused) as caught:
-        documents.inspect_pdf(path, max_pages=2)
+        pdf.inspect_pdf(path, max_pages=2)
     assert caught.value.code == "too_complex"
 
 
@@ -345,7 +347,8 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_minimal_docx_is_accepted(tmp_path: Path) -> None:
     path = docmaker.make_docx(tmp_path / "paper.docx",
                               ["Tham luận", "Giải pháp nâng cao chỉ số cải cách hành chính"])
-    assert inspect(path) == {"file_type": "docx", "pages": None, "page_sizes": [], "notes": []}
+    info = inspect(path)
+    assert (info.file_type, info.pages, info.page_sizes, info.notes) == ("docx", None, [], [])
 
 
 def test_macro_enabled_docx_is_refused(tmp_path: Path) -> None:
@@ -372,14 +375,14 @@ def test_zip_bomb_is_refused_quickly(tmp_path: Path) -> None:
 def test_high_compression_ratio_is_refused(tmp_path: Path) -> None:
     path = docmaker.make_docx_bomb(tmp_path / "ratio.docx", unpacked_mb=20)
     assert _refusal(path).code == "zip_bomb"
-    assert documents.inspect_docx(path, max_ratio=10_000)["pages"] is None
+    assert docx.inspect_docx(path, max_ratio=10_000).pages is None
 
 
 def test_too_many_members(tmp_path: Path) -> None:
     path = docmaker.make_docx(tmp_path / "many.docx",
                               extra_parts={f"customXml/item{i}.xml": "<a/>" for i in range(30)})
     with pytest.raises(DocumentRefused) as caught:
-        documents.inspect_docx(path, max_members=10)
+        docx.inspect_docx(path, max_members=10)
     assert caught.value.code == "too_complex"
 
 
@@ -447,7 +450,7 @@ def test_bad_crc_in_theme_is_tolerated_with_a_note(tmp_path: Path) -> None:
                              {"word/theme/theme1.xml": "<a:theme>" + "x" * 200 + "</a:theme>"})
     _corrupt_stored_member(path, "word/theme/theme1.xml")
     info = inspect(path)
-    assert any("word/theme/theme1.xml" in note for note in info["notes"])
+    assert info.notes == [Note("damaged_part", part="word/theme/theme1.xml")]
 
 
 def test_bad_crc_in_the_main_document_is_damaged(tmp_path: Path) -> None:
@@ -472,9 +475,7 @@ def test_external_relationships(tmp_path: Path) -> None:
         ("rId2", docmaker.R_NAMESPACE + "/hyperlink", "https://example.invalid/", True),
         ("rId3", docmaker.IMAGE_REL, "media/image1.png", False),
     ])
-    notes = inspect(path)["notes"]
-    assert len(notes) == 1
-    assert "logo.png" in notes[0] and "left out" in notes[0]
+    assert inspect(path).notes == [Note("linked_picture", name="logo.png")]
 
 
 def test_docx_structure_errors(tmp_path: Path) -> None:
@@ -526,8 +527,8 @@ def test_other_zips_are_unsupported(tmp_path: Path) -> None:
 
 
 def test_every_code_has_a_message_that_says_what_to_do() -> None:
-    assert set(documents.MESSAGES) == ALL_CODES
-    for code, message in documents.MESSAGES.items():
+    assert set(MESSAGES) == ALL_CODES
+    for code, message in MESSAGES.items():
         text = str(message)
         assert text.endswith("."), code
         assert len(text.split(". ")) >= 2 or "," in text, code
@@ -537,49 +538,39 @@ def test_unknown_code_becomes_damaged() -> None:
     refused = DocumentRefused("mystery", "something odd")
     assert refused.code == "damaged"
     assert "mystery" in refused.detail
-    assert str(refused) == str(documents.MESSAGES["damaged"])
+    assert str(refused) == str(MESSAGES["damaged"])
 
 
 # --------------------------------------------------------------------------------------------
 # The worker: in process (conversion contract) and as a bounded child process
 
 
-def test_worker_without_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "portal.services.convert", None)  # import fails
+def test_worker_checks_without_converting(tmp_path: Path) -> None:
     path = docmaker.make_pdf(tmp_path / "paper.pdf")
-    answer = docworker.work(path, tmp_path / "out.pdf")
+    answer = worker.work(path, None)
     assert answer["ok"] is True
-    assert answer["converted"] is False
-    assert answer["pages"] == 1
+    assert answer["result"]["converted"] is None
+    assert answer["result"]["pages"] == 1
+    assert not (tmp_path / "out.pdf").exists()
 
 
-def test_worker_with_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Path, str, Path]] = []
-
-    def normalise(src: Path, file_type: str, dst: Path) -> types.SimpleNamespace:
-        calls.append((src, file_type, dst))
-        return types.SimpleNamespace(pages=2, page_sizes=[(595.28, 841.89, 0)] * 2,
-                                     notes=["font substituted"])
-
-    fake = types.ModuleType("portal.services.convert")
-    fake.normalise = normalise  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "portal.services.convert", fake)
-    path = docmaker.make_docx(tmp_path / "paper.docx")
-    answer = docworker.work(path, tmp_path / "out.pdf")
-    assert calls == [(path, "docx", tmp_path / "out.pdf")]
-    assert answer["converted"] is True
-    assert answer["pages"] == 2
-    assert answer["page_sizes"] == [[595.28, 841.89, 0]] * 2
-    assert answer["notes"] == ["font substituted"]
-    assert answer["conversion"]["pages"] == 2
+def test_worker_converts_and_answers_json_once(tmp_path: Path) -> None:
+    path = docmaker.make_pdf(tmp_path / "paper.pdf", [A4, A4], text_per_page=["a", "b"])
+    answer = worker.work(path, tmp_path / "out.pdf")
+    assert answer["ok"] is True
+    result = json.loads(json.dumps(answer["result"]))  # what crosses the pipe
+    assert result["converted"]["pages"] == 2
+    assert result["converted"]["page_sizes"] == [[595.28, 841.89, 0]] * 2
+    with pikepdf.open(tmp_path / "out.pdf") as converted:
+        assert len(converted.pages) == 2
 
 
 def test_worker_reports_refusals_and_surprises(tmp_path: Path) -> None:
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
-    assert docworker.work(empty, None) == {"ok": False, "code": "empty",
+    assert worker.work(empty, None) == {"ok": False, "code": "empty",
                                            "detail": "the file has no bytes"}
-    missing = docworker.work(tmp_path / "missing.pdf", None)
+    missing = worker.work(tmp_path / "missing.pdf", None)
     assert missing["ok"] is False and missing["code"] == "damaged"
     assert "FileNotFoundError" in missing["detail"]
 
@@ -592,19 +583,18 @@ def _workers_running(marker: str) -> list[str]:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if "portal.services.docworker" in command and marker in command:
+            if "portal.services.documents.worker" in command and marker in command:
                 found.append(command)
     return found
 
 
 def test_run_checked_accepts_and_refuses(tmp_path: Path) -> None:
     path = docmaker.make_pdf(tmp_path / "paper.pdf", [A4, (595, 842, 90)])
-    answer = documents.run_checked(path)
-    assert answer["ok"] is True
-    assert answer["file_type"] == "pdf"
-    assert answer["page_sizes"] == [[595.28, 841.89, 0], [595.0, 842.0, 90]]
+    answer = checker.run_checked(path)
+    assert answer.file_type == "pdf"
+    assert answer.page_sizes == [[595.28, 841.89, 0], [595.0, 842.0, 90]]
     with pytest.raises(DocumentRefused) as caught:
-        documents.run_checked(docmaker.make_ole2(tmp_path / "old.doc",
+        checker.run_checked(docmaker.make_ole2(tmp_path / "old.doc",
                                                  ("WordDocument", "1Table", "Macros", "VBA")))
     assert caught.value.code == "macros"
 
@@ -619,7 +609,7 @@ def slow_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_checked_timeout_kills_the_worker(slow_pdf: Path) -> None:
     started = time.monotonic()
     with pytest.raises(DocumentRefused) as caught:
-        documents.run_checked(slow_pdf, timeout=0.8)
+        checker.run_checked(slow_pdf, timeout=0.8)
     assert caught.value.code == "timeout"
     assert time.monotonic() - started < 5
     assert _workers_running(str(slow_pdf)) == []
@@ -627,16 +617,17 @@ def test_run_checked_timeout_kills_the_worker(slow_pdf: Path) -> None:
 
 def test_run_checked_memory_limit(slow_pdf: Path) -> None:
     with pytest.raises(DocumentRefused) as caught:
-        documents.run_checked(slow_pdf, memory_mb=250)
+        checker.run_checked(slow_pdf, memory_mb=250)
     assert caught.value.code == "memory"
     assert _workers_running(str(slow_pdf)) == []
 
 
 def test_worker_cpu_limit_answers_timeout(slow_pdf: Path) -> None:
-    root = Path(documents.__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root))
     result = subprocess.run(
-        [sys.executable, "-m", "portal.services.docworker", str(slow_pdf), "--cpu-seconds", "1"],
+        [sys.executable, "-m", "portal.services.documents.worker", str(slow_pdf),
+         "--cpu-seconds", "1"],
         capture_output=True, text=True, timeout=30, cwd=root, env=env)
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer == {"ok": False, "code": "timeout", "detail": "CPU time limit reached"}
@@ -644,14 +635,14 @@ def test_worker_cpu_limit_answers_timeout(slow_pdf: Path) -> None:
 
 def test_answer_without_json_is_mapped() -> None:
     with pytest.raises(DocumentRefused) as caught:
-        documents._read_answer(-9, b"", b"")
+        checker._read_answer(-9, b"", b"")
     assert caught.value.code == "memory"
     with pytest.raises(DocumentRefused) as caught:
-        documents._read_answer(1, b"", b"Traceback...\nMemoryError\n")
+        checker._read_answer(1, b"", b"Traceback...\nMemoryError\n")
     assert caught.value.code == "memory"
     with pytest.raises(DocumentRefused) as caught:
-        documents._read_answer(-11, b"", b"Segmentation fault")
+        checker._read_answer(-11, b"", b"Segmentation fault")
     assert caught.value.code == "damaged"
     with pytest.raises(DocumentRefused) as caught:
-        documents._read_answer(0, b'{"ok": false, "code": "zip_bomb", "detail": "x"}\n', b"")
+        checker._read_answer(0, b'{"ok": false, "code": "zip_bomb", "detail": "x"}\n', b"")
     assert caught.value.code == "zip_bomb"

@@ -225,7 +225,7 @@ def test_worker_killed_while_the_file_is_checked(live):
     while checker is None:
         assert time.monotonic() < deadline, f"no checking child appeared:\n{live.log()}"
         checker = next((pid for pid in children_of(worker)
-                        if "portal.services.docworker" in command_line(pid)), None)
+                        if "portal.services.documents.worker" in command_line(pid)), None)
         time.sleep(0.005)
     # The whole file arrived and sits in the worker's temporary folder while it is checked.
     temporary = [name for name in files_under(live.upload_dir) if name not in before]

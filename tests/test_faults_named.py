@@ -20,8 +20,9 @@ from config import TestingConfig
 from portal import clock, create_app
 from portal.extensions import db
 from portal.models import AuditEvent, Booklet, Submission
-from portal.services import assemble, documents, integrity, seminars
+from portal.services import assemble, integrity, seminars
 from portal.services import booklet as booklet_service
+from portal.services.documents import checker
 from portal.storage import get_storage
 
 from .conftest import ROOT, csrf_from
@@ -110,18 +111,18 @@ def test_a_nearly_full_disk_is_storage_full_not_a_damaged_file(tmp_path):
 def test_no_space_in_a_checking_error_is_storage_full():
     for detail in ("QPDFSystemError: No space left on device", "[Errno 28] No space left on "
                    "device: '/x/.tmp/1/.work-a.pdf.b.part'"):
-        with pytest.raises(documents.DocumentRefused) as caught:
-            documents._read_answer(0, json.dumps({"ok": False, "code": "damaged",
+        with pytest.raises(checker.DocumentRefused) as caught:
+            checker._read_answer(0, json.dumps({"ok": False, "code": "damaged",
                                                   "detail": detail}).encode(), b"")
         assert caught.value.code == "storage_full"
-    with pytest.raises(documents.DocumentRefused) as caught:
-        documents._read_answer(1, b"", b"OSError: [Errno 28] No space left on device")
+    with pytest.raises(checker.DocumentRefused) as caught:
+        checker._read_answer(1, b"", b"OSError: [Errno 28] No space left on device")
     assert caught.value.code == "storage_full"
-    with pytest.raises(documents.DocumentRefused) as caught:  # a damaged file stays damaged
-        documents._read_answer(0, json.dumps({"ok": False, "code": "damaged",
+    with pytest.raises(checker.DocumentRefused) as caught:  # a damaged file stays damaged
+        checker._read_answer(0, json.dumps({"ok": False, "code": "damaged",
                                               "detail": "PdfError: bad xref"}).encode(), b"")
     assert caught.value.code == "damaged"
-    assert documents.is_no_space(OSError(errno.ENOSPC, "x"))
+    assert checker.is_no_space(OSError(errno.ENOSPC, "x"))
 
 
 def test_no_part_file_survives_a_check_that_times_out(tmp_path):
@@ -130,8 +131,8 @@ def test_no_part_file_survives_a_check_that_times_out(tmp_path):
     target = tmp_path / ".work-abc.pdf"
     # what a killed converter leaves beside its target
     (tmp_path / f".{target.name}.x1y2.part").write_bytes(b"")
-    with pytest.raises(documents.DocumentRefused) as caught:
-        documents.run_checked(source, convert_to=target, timeout=1.5)
+    with pytest.raises(checker.DocumentRefused) as caught:
+        checker.run_checked(source, convert_to=target, timeout=1.5)
     assert caught.value.code == "timeout"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.docx"]
 

@@ -19,9 +19,11 @@ import pypdf
 import pytest
 from pikepdf import Array, Dictionary, Name, String
 
-from portal.services import assemble, convert
+from portal.services import assemble, weasy
 from portal.services.assemble import BookletResult, FrontMatter, MissingPapers, Part
-from portal.services.convert import CONVERTER_VERSION, ConversionError, normalise
+from portal.services.documents import convert
+from portal.services.documents.convert import CONVERTER_VERSION, ConversionError, normalise
+from portal.services.documents.notes import Note
 from tests import docmaker
 from tests.docmaker import A4, LETTER
 
@@ -520,9 +522,9 @@ def test_docx_with_styles_converts_with_its_vietnamese_text(tmp_path):
     for expected in ("Báo cáo tham luận", "Mục tiêu và giải pháp", *VIETNAMESE_PARAGRAPHS,
                      "Dịch vụ công trực tuyến mức độ 3", "Ô thứ nhất", "Ô thứ hai"):
         assert norm(expected) in text
-    assert not any("style" in note.lower() for note in result.notes), result.notes
-    # Arial has its metric-compatible face installed (Liberation Sans): nothing to say.
-    assert not any("font" in note for note in result.notes), result.notes
+    # Styles resolve and Arial has its metric-compatible face installed (Liberation Sans):
+    # nothing to say.
+    assert result.notes == [], result.notes
     if PDFFONTS:
         fonts = subprocess.run([PDFFONTS, str(tmp_path / "styled.pdf")], capture_output=True,
                                text=True, check=True).stdout
@@ -566,13 +568,13 @@ def test_docx_external_picture_is_left_out_not_fetched(tmp_path, target):
         assert len(pdf.pages[0].get_images()) == 1  # only the embedded one
 
 
-def test_url_fetcher_serves_only_data_and_project_fonts():
-    fetcher = convert.make_url_fetcher()
-    font = (convert.FONT_DIR / "LiberationSerif-Regular.ttf").as_uri()
+def test_url_fetcher_serves_only_the_project_fonts():
+    fetcher = weasy.url_fetcher()
+    font = (weasy.FONT_DIR / "LiberationSerif-Regular.ttf").as_uri()
     assert fetcher(font).read(4) == b"\x00\x01\x00\x00"
-    assert fetcher("data:text/plain;base64,aGk=").read() == b"hi"
     for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd",
-                (convert.PROJECT_ROOT / "config.py").as_uri(), "ftp://example.org/x"):
+                (weasy.PROJECT_ROOT / "config.py").as_uri(), "ftp://example.org/x",
+                "data:text/plain;base64,aGk="):
         with pytest.raises(ValueError):
             fetcher(url)
 
@@ -585,7 +587,7 @@ def test_legacy_vietnamese_font_gets_a_note(tmp_path):
                 f"<w:p>{run}</w:p><w:p>{run}</w:p></w:body></w:document>")
     docx = docmaker.make_docx(tmp_path / "tcvn3.docx", document=document)
     result = normalise(docx, "docx", tmp_path / "tcvn3.pdf")
-    assert any("old Vietnamese encoding" in note for note in result.notes), result.notes
+    assert Note("legacy_encoding", fonts=[".VnTime"], more=False) in result.notes, result.notes
 
 
 def test_converter_version_is_a_stable_hash():
@@ -624,9 +626,9 @@ def test_pdf_loses_javascript_actions_attachments_and_encryption(tmp_path):
     source = hostile_pdf(tmp_path / "hostile.pdf")
     result = normalise(source, "pdf", tmp_path / "clean.pdf")
     assert result.pages == 1 and result.page_sizes == [[595.28, 841.89, 0]]
-    notes = " ".join(result.notes)
-    for word in ("JavaScript", "embedded files", "XFA", "encryption removed"):
-        assert word in notes
+    removed = {note.params["what"] for note in result.notes if note.code == "removed"}
+    assert {"JavaScript", "embedded files"} <= removed
+    assert Note("xfa_form") in result.notes and Note("encrypted") in result.notes
     raw = (tmp_path / "clean.pdf").read_bytes()
     with pikepdf.open(tmp_path / "clean.pdf") as pdf:
         assert not pdf.is_encrypted

@@ -11,8 +11,8 @@ from flask_babel import force_locale
 
 from portal.extensions import db
 from portal.models import User
-from portal.note_advice import advise
 from portal.services import seminars, submissions
+from portal.services.documents.notes import Note
 
 from .conftest import CORPUS, post_form
 from .docmaker import pdf_bytes
@@ -77,9 +77,9 @@ def test_every_kind_of_note_gets_advice(app):
     }
     with app.test_request_context(), force_locale("en"):
         for note, words in cases.items():
-            advised = advise(note)
+            advised = Note.read(note)
             assert words in advised.advice, note
             assert advised.text
     with app.test_request_context(), force_locale("vi"):
-        assert advise("encryption removed").advice == \
+        assert Note.read("encryption removed").advice == \
             "Không cần làm gì: tài liệu in không bị ảnh hưởng."

@@ -28,7 +28,8 @@ from portal import clock
 from portal import storage as storage_module
 from portal.extensions import db
 from portal.models import AuditEvent, Submission
-from portal.services import documents, submissions
+from portal.services import submissions
+from portal.services.documents import checker
 from portal.storage import AlreadyExists, Storage, StorageError
 
 from .conftest import PG_URL, csrf_from, login
@@ -151,19 +152,28 @@ def test_an_earlier_revision_whose_file_has_gone_is_stored_again(app, client_as)
 
 
 def test_a_file_gone_between_the_first_look_and_the_lock(app, client_as, monkeypatch):
-    """The first look (no lock) finds revision 1's bytes on disk, so no check runs; under the
-    lock the file has gone: the upload is checked after all and stored as a new file."""
+    """The first look (no lock) finds revision 1's bytes on disk, so no check runs; the file
+    is removed right after that look (by someone else), so under the lock it has gone: the
+    upload is checked after all and stored as a new file."""
     client = client_as("presenter")
     a, b = pdf_bytes(1, marker="A"), pdf_bytes(1, marker="B")
     with clock.frozen(BEFORE):
         upload(client, 2, a, "a.pdf")
         upload(client, 2, b, "b.pdf")
     first = rows(app)[0]
-    (Path(app.config["UPLOAD_DIR"]) / first.stored_path).unlink()
-    monkeypatch.setattr(submissions, "_known", lambda *args: True)
+    storage = app.extensions["storage"]
+    looked = storage.exists
+
+    def removed_once_seen(relative: str) -> bool:
+        found = looked(relative)
+        if found and relative == first.stored_path:
+            storage.path(relative).unlink()  # gone the moment after it was seen
+        return found
+
+    monkeypatch.setattr(storage, "exists", removed_once_seen)
     checks = []
-    real = documents.run_checked
-    monkeypatch.setattr(documents, "run_checked",
+    real = checker.run_checked
+    monkeypatch.setattr(checker, "run_checked",
                         lambda *args, **kw: checks.append(args) or real(*args, **kw))
     with clock.frozen(BEFORE):
         assert upload(client, 2, a, "a.pdf").status_code == 302
@@ -299,14 +309,14 @@ def test_place_fails_cleanly_when_the_link_fails(tmp_path, monkeypatch):
 def _hold_checks_together(monkeypatch, count: int = 2) -> None:
     """Every check waits for the others to finish theirs: the uploads then race for the lock."""
     barrier = threading.Barrier(count)
-    real = documents.run_checked
+    real = checker.run_checked
 
     def together(*args, **kwargs):
         answer = real(*args, **kwargs)
         barrier.wait(30)
         return answer
 
-    monkeypatch.setattr(documents, "run_checked", together)
+    monkeypatch.setattr(checker, "run_checked", together)
 
 
 def _at_once(app, jobs: list[tuple[bytes, str]]) -> list:

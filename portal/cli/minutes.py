@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..fileio import write_atomically
 from ..services import minutes
-from ..services.convert import write_atomically
 from .common import PortalGroup, current_seminar
 
 minutes_cli = PortalGroup("minutes", help="The minutes of the seminar (biên bản), drafted.")

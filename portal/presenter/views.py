@@ -132,16 +132,15 @@ PRINT_PREVIEW_PAGES = 3
 def print_version(revision: Submission | None) -> dict | None:
     """What the booklet will print for ``revision``: the stored PDF (the converted one for a
     Word file), its pages, and the notes of the conversion with what to do about each."""
-    from ..note_advice import advise
     from ..services import materials, previews
+    from ..services.documents.notes import read_stored
 
     if revision is None:
         return None
     source = materials.pdf_source(revision)
     has_pdf = source is not None and get_storage().exists(source)
     pages = (revision.normalised_pages or revision.pages or 0) if has_pdf else 0
-    notes = [advise(line) for line in (revision.conversion_notes or "").splitlines()
-             if line.strip()]
+    notes = read_stored(revision.conversion_notes)
     return {
         "has_pdf": has_pdf,
         "pages": pages,

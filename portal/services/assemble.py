@@ -39,8 +39,9 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, String
 
+from portal.fileio import temporary_path, write_atomically
 from portal.services import weasy
-from portal.services.convert import page_rotation, temporary_path, write_atomically
+from portal.services.documents.pdf import page_rotation
 from portal.services.weasy import FONT_DIR, PDF_TEMPLATE_DIR
 
 FRONT_TEMPLATE = "front_matter.html"

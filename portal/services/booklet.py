@@ -1,6 +1,6 @@
 """The proceedings booklet: preflight, build, the newest final one.
 
-The papers were converted to normalised PDFs when they were uploaded (``convert.normalise``
+The papers were converted to normalised PDFs when they were uploaded (``documents.convert``
 inside the checked child process); a build only merges them behind the front matter, stamps
 page numbers and writes bookmarks (``assemble.build_booklet``). A paper whose normalised PDF
 was made by an older converter is converted again first, so an edit to the stylesheet never
@@ -32,7 +32,10 @@ from ..models import (
     User,
 )
 from ..storage import Storage, StorageError, get_storage
-from . import assemble, attendance, audit, documents, notifications, programme
+from . import assemble, attendance, audit, notifications, programme
+from .documents import notes
+from .documents.checker import run_checked
+from .documents.results import DocumentRefused, is_no_space
 from .errors import BookletNotReady, PortalError, StorageFailed
 from .submissions import assignments_with_revisions, converter_version
 
@@ -107,7 +110,7 @@ def preflight(seminar: Seminar, storage: Storage | None = None) -> list[Prefligh
                 row.page_sizes = json.loads(revision.page_sizes or "[]")
             except ValueError:
                 row.page_sizes = []
-            row.notes = [n for n in (revision.conversion_notes or "").splitlines() if n]
+            row.notes = notes.read_stored(revision.conversion_notes)
             row.stale = not _is_current(revision, version)
             row.unembedded = _unembedded_fonts(revision, storage)
         else:
@@ -201,23 +204,22 @@ def _ensure_converted(revision: Submission, storage: Storage, version: str) -> P
     if not storage.exists(relative):
         temp = storage.new_temp_path(".pdf")
         try:
-            info = documents.run_checked(storage.path(revision.stored_path), convert_to=temp)
-            if not info.get("converted"):
+            info = run_checked(storage.path(revision.stored_path), convert_to=temp)
+            if info.converted is None:
                 raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF."),
                                       n=revision.assignment.position)
             storage.place(temp, relative)
             storage.settle(relative)  # a derived file, made again whenever it is needed
-        except documents.DocumentRefused as refused:
+        except DocumentRefused as refused:
             if refused.code == "storage_full":
                 raise StorageError(refused.detail) from None
             raise BookletNotReady(_l("Paper %(n)d could not be converted to PDF: %(reason)s"),
                                   n=revision.assignment.position, reason=str(refused)) from None
         finally:
             temp.unlink(missing_ok=True)
-        conversion = info.get("conversion") or {}
-        revision.normalised_pages = conversion.get("pages") or info.get("pages")
-        if conversion.get("page_sizes"):
-            revision.page_sizes = json.dumps(conversion["page_sizes"])
+        revision.normalised_pages = info.print_pages
+        if info.converted.page_sizes:
+            revision.page_sizes = json.dumps(info.converted.page_sizes)
     revision.normalised_path = relative
     return storage.path(relative)
 
@@ -566,7 +568,7 @@ def start_build(app, seminar_id: int, actor_id: int | None, draft: bool) -> thre
                 _build_failed(storage, actor, draft, str(error))
             except Exception as error:  # noqa: BLE001 - the previous booklet stays; say so
                 log.exception("booklet build crashed")
-                if documents.is_no_space(error):
+                if is_no_space(error):
                     message = _l("The booklet could not be saved (the storage is full or not "
                                  "writable). The previous booklet is unchanged.")
                 else:

@@ -28,7 +28,8 @@ from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..models import Seminar
-from . import attendance, checkin, convert, programme
+from . import attendance, checkin, programme
+from .documents import convert
 from .errors import InvalidInput, PortalError
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Paper submissions: deadline, ownership, validation, revisions.
 
 An upload is received into a temporary file (hashed while it streams), checked and converted
-in a child process with a bounded time and memory (``documents.run_checked``), then moved into
+in a child process with a bounded time and memory (``documents.checker``), then moved into
 place under a path built from ids, and only then recorded as a new revision row. Any failure
 removes what this upload wrote; the previous revision is never touched.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +35,12 @@ from .. import clock
 from ..database import lock_name, lock_row
 from ..extensions import db
 from ..models import Assignment, Seminar, Submission, User
+from ..settings import converted_path
 from ..storage import AlreadyExists, Received, Storage, StorageError, TooLarge, get_storage
-from . import audit, documents, notifications
+from . import audit, notifications
+from .documents import checker, notes
+from .documents.convert import CONVERTER_VERSION
+from .documents.results import MESSAGES, CheckResult, DocumentRefused
 from .errors import (
     DeadlinePassed,
     DocumentTooLarge,
@@ -70,10 +75,6 @@ STATUS_LABELS = {
 
 
 def converter_version() -> str:
-    try:
-        from .convert import CONVERTER_VERSION
-    except ImportError:  # pragma: no cover - the converter ships with the portal
-        return "none"
     return CONVERTER_VERSION
 
 
@@ -149,85 +150,22 @@ def upload(
     unit's behalf at any time (after the deadline the revision is marked late).
     """
     storage = storage or get_storage()
-    check_owner(user, assignment)
-    on_behalf = bool(user.is_office) and user.unit_id != assignment.unit_id
-    filename = clean_filename(filename)
-    if not filename:
-        raise InvalidInput(_l("Choose a file to upload."))
-    if not user.is_office and not assignment.is_open():
-        raise _deadline_passed(assignment)
-
-    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    try:
-        received = storage.receive(stream, max_bytes=max_bytes)
-    except TooLarge:
-        raise DocumentTooLarge(
-            _l("The file is larger than the limit of %(mb)d MB. Reduce its size (for example, "
-               "compress the pictures, or save it as PDF) and upload it again."),
-            mb=current_app.config["MAX_UPLOAD_MB"],
-        ) from None
-    except StorageError as error:
-        log.error("upload folder not writable: %s", error)
-        raise StorageFailed(_storage_message()) from None
-
+    filename = _admit(assignment, user, filename)
+    received = _receive(stream, storage)
     # The deadline is checked when the bytes have arrived.
     arrived = clock.now()
     late = not assignment.is_open(arrived)
     placed: list[str] = []  # what this upload put in the folder: removed again on failure
-    converted_tmp: Path | None = None
-    info: dict | None = None
-    reused: int | None = None
+    check = _Check(received, storage)
     try:
         if late and not user.is_office:
             raise _deadline_passed(assignment)
         if received.size == 0:
-            raise InvalidDocument(documents.MESSAGES["empty"])
-        normalised_rel = f"converted/{converter_version()}/{received.sha256}.pdf"
-        for attempt in range(2):
-            # The slow part, outside the lock, and only for bytes this paper never had (an
-            # earlier revision's bytes were checked and converted when they first came).
-            if info is None and (attempt > 0 or not _known(assignment, received, storage)):
-                converted_tmp = storage.new_temp_path(".pdf")
-                info = _check(received, converted_tmp)
-
-            # One upload of this paper at a time from here to the commit (or the rollback).
-            lock_row(assignment)
-            revisions = _revisions(assignment)
-            current = revisions[-1] if revisions else None
-            if current is not None and current.sha256 == received.sha256:
-                db.session.rollback()  # the lock goes; nothing was written
-                return UploadResult(submission=current, duplicate=True)
-            number = (current.number if current is not None else 0) + 1
-            earlier = next((s for s in reversed(revisions) if s.sha256 == received.sha256
-                            and storage.exists(s.stored_path)), None)
-            if earlier is not None:
-                submission = _reuse(earlier, number)
-                reused = earlier.number
-                break
-            if info is not None:
-                submission = _store(storage, assignment, received, number, info,
-                                    converted_tmp, normalised_rel, placed)
-                break
-            # The earlier revision the first look found has lost its file since: check and
-            # store these bytes as a new file after all.
-            db.session.rollback()
-        else:  # pragma: no cover - the second attempt always has ``info``
-            raise StorageError("no decision after two attempts")
-
-        submission.original_filename = filename
-        submission.uploaded_at = arrived
-        submission.late = late
-        submission.on_behalf = on_behalf
-        submission.uploader = user
-        submission.assignment = assignment
-        db.session.add(submission)
-        details = {"same_as": reused} if reused is not None else {}
-        audit.record(
-            "submission.upload", user, target=f"paper {assignment.position}",
-            number=submission.number, filename=filename, size=received.size,
-            sha256=received.sha256, late=late, on_behalf=on_behalf, **details,
-        )
-        notifications.upload_receipt(submission)
+            raise InvalidDocument(MESSAGES["empty"])
+        submission, reused, duplicate = _decide(assignment, received, storage, check, placed)
+        if duplicate:
+            return UploadResult(submission=submission, duplicate=True)
+        _record(submission, assignment, user, filename, received, arrived, late, reused)
         db.session.commit()
         storage.settle(*placed)  # committed: nothing for a restart to clean up
     except IntegrityError:
@@ -246,15 +184,114 @@ def upload(
         raise
     finally:
         received.discard()
-        if converted_tmp is not None:
-            converted_tmp.unlink(missing_ok=True)
+        check.discard()
     return UploadResult(submission=submission, reused=reused)
 
 
-def _known(assignment: Assignment, received: Received, storage: Storage) -> bool:
-    """A first look, without the lock: has this paper a revision of these bytes on disk?"""
-    return any(s.sha256 == received.sha256 and storage.exists(s.stored_path)
-               for s in assignment.submissions)
+def _admit(assignment: Assignment, user: User, filename: str) -> str:
+    """Before any byte is read: the uploader's right, a file name, an open deadline."""
+    check_owner(user, assignment)
+    filename = clean_filename(filename)
+    if not filename:
+        raise InvalidInput(_l("Choose a file to upload."))
+    if not user.is_office and not assignment.is_open():
+        raise _deadline_passed(assignment)
+    return filename
+
+
+def _receive(stream: BinaryIO, storage: Storage) -> Received:
+    """The upload in a temporary file, hashed while it streams, within the size limit."""
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    try:
+        return storage.receive(stream, max_bytes=limit_mb * 1024 * 1024)
+    except TooLarge:
+        raise DocumentTooLarge(
+            _l("The file is larger than the limit of %(mb)d MB. Reduce its size (for example, "
+               "compress the pictures, or save it as PDF) and upload it again."),
+            mb=limit_mb,
+        ) from None
+    except StorageError as error:
+        log.error("upload folder not writable: %s", error)
+        raise StorageFailed(_storage_message()) from None
+
+
+class _Check:
+    """The slow check (and conversion) of the received bytes, done at most once, outside the
+    paper's lock; its normalised PDF waits in a temporary file until it is placed."""
+
+    def __init__(self, received: Received, storage: Storage) -> None:
+        self.received = received
+        self.storage = storage
+        self.result: CheckResult | None = None
+        self.converted_tmp: Path | None = None
+
+    def run(self) -> CheckResult:
+        if self.result is None:
+            self.converted_tmp = self.storage.new_temp_path(".pdf")
+            self.result = _check(self.received, self.converted_tmp)
+        return self.result
+
+    def discard(self) -> None:
+        if self.converted_tmp is not None:
+            self.converted_tmp.unlink(missing_ok=True)
+
+
+def _decide(assignment: Assignment, received: Received, storage: Storage, check: _Check,
+            placed: list[str]) -> tuple[Submission, int | None, bool]:
+    """The new revision for these bytes and the earlier revision it shares a file with; or the
+    current revision and True when it has these bytes already (nothing is written then).
+    A new revision leaves the paper's row locked until the commit."""
+    for attempt in range(2):
+        # Bytes this paper never had are checked and converted first, outside the lock (an
+        # earlier revision's bytes were checked and converted when they first came).
+        if attempt > 0 or not _on_disk(assignment.submissions, received.sha256, storage):
+            check.run()
+
+        # One upload of this paper at a time from here to the commit (or the rollback).
+        lock_row(assignment)
+        revisions = _revisions(assignment)
+        current = revisions[-1] if revisions else None
+        if current is not None and current.sha256 == received.sha256:
+            db.session.rollback()  # the lock goes; nothing was written
+            return current, None, True
+        number = (current.number if current is not None else 0) + 1
+        earlier = _on_disk(reversed(revisions), received.sha256, storage)
+        if earlier is not None:
+            return _reuse(earlier, number), earlier.number, False
+        if check.result is not None:
+            return _store(storage, assignment, received, number, check.result,
+                          check.converted_tmp, placed), None, False
+        # The earlier revision the first look found has lost its file since: check and
+        # store these bytes as a new file after all.
+        db.session.rollback()
+    raise StorageError("no decision after two attempts")  # pragma: no cover
+
+
+def _on_disk(revisions: Iterable[Submission], sha256: str,
+             storage: Storage) -> Submission | None:
+    """The first of ``revisions`` with these bytes whose file is still stored."""
+    return next((s for s in revisions if s.sha256 == sha256 and storage.exists(s.stored_path)),
+                None)
+
+
+def _record(submission: Submission, assignment: Assignment, user: User, filename: str,
+            received: Received, arrived: datetime, late: bool, reused: int | None) -> None:
+    """Fill in who sent the revision and when, and write it to the audit log."""
+    on_behalf = bool(user.is_office) and user.unit_id != assignment.unit_id
+    submission.original_filename = filename
+    submission.uploaded_at = arrived
+    submission.late = late
+    submission.on_behalf = on_behalf
+    submission.uploader = user
+    submission.assignment = assignment
+    db.session.add(submission)
+    details = {"same_as": reused} if reused is not None else {}
+    audit.record(
+        "submission.upload", user, target=f"paper {assignment.position}",
+        number=submission.number, filename=filename, size=received.size,
+        sha256=received.sha256, late=late, on_behalf=on_behalf, **details,
+    )
+    notifications.upload_receipt(submission)
 
 
 def _revisions(assignment: Assignment) -> list[Submission]:
@@ -264,17 +301,16 @@ def _revisions(assignment: Assignment) -> list[Submission]:
         .order_by(Submission.number)))
 
 
-def _check(received: Received, converted_tmp: Path) -> dict:
+def _check(received: Received, converted_tmp: Path) -> CheckResult:
     """Check the file and convert it to a PDF at ``converted_tmp``, in the bounded child."""
     try:
-        return documents.run_checked(received.path, convert_to=converted_tmp)
-    except documents.DocumentRefused as refused:
+        return checker.run_checked(received.path, convert_to=converted_tmp)
+    except DocumentRefused as refused:
         if refused.code == "storage_full":  # the disk, not the file: 503, "storage full"
             log.error("upload could not be checked, the storage is full: %s", refused.detail)
             raise StorageFailed(_storage_message()) from None
         log.info("upload refused (%s): %s", refused.code, refused.detail)
-        raise InvalidDocument(documents.MESSAGES.get(refused.code,
-                                                     documents.MESSAGES["damaged"])) from None
+        raise InvalidDocument(MESSAGES.get(refused.code, MESSAGES["damaged"])) from None
 
 
 def _reuse(earlier: Submission, number: int) -> Submission:
@@ -294,12 +330,10 @@ def _reuse(earlier: Submission, number: int) -> Submission:
 
 
 def _store(storage: Storage, assignment: Assignment, received: Received, number: int,
-           info: dict, converted_tmp: Path | None, normalised_rel: str,
-           placed: list[str]) -> Submission:
+           result: CheckResult, converted_tmp: Path | None, placed: list[str]) -> Submission:
     """Put new bytes in place (under the paper's lock) and make their revision row."""
-    file_type = info["file_type"]
     relative = f"papers/{assignment.id}/{number:03d}-{received.sha256[:16]}" \
-               f"{EXTENSIONS[file_type]}"
+               f"{EXTENSIONS[result.file_type]}"
     try:
         storage.place(received.path, relative)
         placed.append(relative)
@@ -316,32 +350,30 @@ def _store(storage: Storage, assignment: Assignment, received: Received, number:
                     relative)
 
     normalised: str | None = None
-    if converted_tmp is not None and info.get("converted"):
+    if converted_tmp is not None and result.converted is not None:
         # The normalised PDF is named by the bytes it comes from: another paper may have the
         # same one. The name's lock orders this with the clean-up of a failed upload (which
         # removes the file only when no row uses it), so a file used here is never removed.
-        lock_name(normalised_rel)
+        normalised = converted_path(converter_version(), received.sha256)
+        lock_name(normalised)
         try:
-            storage.place(converted_tmp, normalised_rel)
-            placed.append(normalised_rel)
+            storage.place(converted_tmp, normalised)
+            placed.append(normalised)
         except AlreadyExists:
             pass  # the same source bytes, the same converter: the file there will do
-        normalised = normalised_rel
 
-    conversion = info.get("conversion") or {}
-    pages = info.get("pages") or conversion.get("pages")
+    pages = result.pages or (result.converted.pages if result.converted else None)
     return Submission(
         number=number,
         stored_path=relative,
         size=received.size,
         sha256=received.sha256,
-        file_type=file_type,
+        file_type=result.file_type,
         pages=pages,
         normalised_path=normalised,
-        normalised_pages=conversion.get("pages") or (pages if normalised else None),
-        page_sizes=json.dumps(conversion.get("page_sizes") or info.get("page_sizes") or []),
-        conversion_notes="\n".join(dict.fromkeys(
-            list(info.get("notes") or []) + list(conversion.get("notes") or []))),
+        normalised_pages=result.print_pages if normalised else None,
+        page_sizes=json.dumps(result.print_page_sizes),
+        conversion_notes=notes.stored(result.all_notes),
     )
 
 

@@ -1,11 +1,12 @@
 """The child process that checks (and converts) one uploaded file within a budget.
 
-    python -m portal.services.docworker SRC [--convert-to DST] [--memory-mb N] [--cpu-seconds N]
+    python -m portal.services.documents.worker SRC [--convert-to DST] [--memory-mb N]
+        [--cpu-seconds N]
 
 It limits its own address space and CPU time before importing anything heavy, then prints one
-line of JSON: ``{"ok": true, "file_type", "pages", "page_sizes", "notes", "converted",
-"conversion"}`` or ``{"ok": false, "code", "detail"}``. The web process starts it through
-``documents.run_checked``.
+line of JSON: ``{"ok": true, "result": CheckResult.to_json()}`` or ``{"ok": false, "code",
+"detail"}`` — the one place the result becomes JSON. The web process starts it through
+``checker.run_checked``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import resource
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal.services.documents.results import CheckResult
 
 DEFAULT_MEMORY_MB = 1536
 DEFAULT_CPU_SECONDS = 120
@@ -32,7 +36,7 @@ class CpuTimeExceeded(Exception):
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m portal.services.docworker")
+    parser = argparse.ArgumentParser(prog="python -m portal.services.documents.worker")
     parser.add_argument("src", type=Path)
     parser.add_argument("--convert-to", type=Path, default=None)
     parser.add_argument("--memory-mb", type=int,
@@ -82,18 +86,17 @@ def _on_cpu_limit(signum: int, frame: object) -> None:
 
 
 def work(src: Path, convert_to: Path | None) -> dict[str, Any]:
-    """Check SRC and, if asked, convert it to a PDF at CONVERT_TO; the answer as a dict."""
+    """Check SRC and, if asked, convert it to a PDF at CONVERT_TO; the answer as JSON data."""
     try:
-        from portal.services import documents
+        from portal.services.documents.check import inspect
+        from portal.services.documents.results import DocumentRefused
 
         try:
-            info = documents.inspect(src)
-            answer: dict[str, Any] = {"ok": True, **info, "converted": False,
-                                      "conversion": None}
+            result = inspect(src)
             if convert_to is not None:
-                _convert(src, convert_to, answer)
-            return answer
-        except documents.DocumentRefused as refused:
+                result = _convert(src, convert_to, result)
+            return {"ok": True, "result": result.to_json()}
+        except DocumentRefused as refused:
             return {"ok": False, "code": refused.code, "detail": refused.detail}
     except MemoryError:
         return {"ok": False, "code": "memory", "detail": "MemoryError"}
@@ -104,32 +107,15 @@ def work(src: Path, convert_to: Path | None) -> dict[str, Any]:
                 "detail": f"{type(error).__name__}: {str(error)[:300]}"}
 
 
-def _convert(src: Path, convert_to: Path, answer: dict[str, Any]) -> None:
-    try:
-        from portal.services.convert import normalise
-    except ImportError as error:
-        # No converter (yet): the file is checked but not converted; the reason is logged.
-        answer["conversion_skipped"] = f"{type(error).__name__}: {error}"
-        return
-    from portal.services import convert, documents
+def _convert(src: Path, convert_to: Path, result: CheckResult) -> CheckResult:
+    from portal.services.documents.convert import ConversionError, normalise
+    from portal.services.documents.results import DocumentRefused
 
-    failure = getattr(convert, "ConversionError", None) or ()
     try:
-        result = normalise(Path(src), answer["file_type"], Path(convert_to))
-    except failure as error:  # a paper that cannot be converted is refused with its code
-        raise documents.DocumentRefused(getattr(error, "code", "damaged"), str(error)) from None
-    conversion = {
-        "pages": int(result.pages),
-        "page_sizes": [list(size) for size in result.page_sizes],
-        "notes": [str(note) for note in result.notes],
-    }
-    answer["converted"] = True
-    answer["conversion"] = conversion
-    if answer.get("pages") is None:
-        answer["pages"] = conversion["pages"]
-    if not answer.get("page_sizes"):
-        answer["page_sizes"] = conversion["page_sizes"]
-    answer["notes"] = list(dict.fromkeys([*answer.get("notes", []), *conversion["notes"]]))
+        converted = normalise(Path(src), result.file_type, Path(convert_to))
+    except ConversionError as error:  # a paper that cannot be converted is refused with its code
+        raise DocumentRefused(error.code, str(error)) from None
+    return result.with_conversion(converted)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# The warm checker: ``python -m portal.services.docworker --serve``
+# The warm checker: ``python -m portal.services.documents.worker --serve``
 #
-# Started once per web worker (lazily, by ``documents.run_checked``) with a clean environment,
+# Started once per web worker (lazily, by ``checker.run_checked``) with a clean environment,
 # it imports the checks once and then, for every file, forks a child that applies the limits
 # after the fork and does the work above. The cost of a check is then the check itself, not a
 # fresh interpreter and its imports (~0.3 s).
@@ -168,12 +154,8 @@ def serve() -> int:
     import ctypes  # noqa: F401  (die_with_parent in every child)
     import gc
 
-    from portal.services import documents  # noqa: F401  (the point: imported once, here)
-
-    try:
-        from portal.services import convert  # noqa: F401
-    except ImportError:
-        pass
+    # The point: the checks and the converter imported once, here.
+    from portal.services.documents import check, convert  # noqa: F401
     # What is imported stays out of the collector's sight: a child that collects garbage
     # would otherwise touch (and so copy) every page it shares with the checker.
     gc.collect()

@@ -1,6 +1,6 @@
 """Word papers (.docx, .doc, .odt) to PDF with LibreOffice in headless mode.
 
-Runs inside the bounded checking child (``docworker``), once per accepted upload:
+Runs inside the bounded checking child (``worker``), once per accepted upload:
 
 * every conversion gets its own LibreOffice profile folder, copied from a prepared one (two
   conversions at once never share a profile, and the copy saves LibreOffice's first-start work);
@@ -35,6 +35,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from .docx import TOLERABLE_PARTS
 
 # A real 180-page report takes ~10 s of CPU here; give a busy server room, never refuse a file
 # LibreOffice can open for being slow.
@@ -76,9 +78,6 @@ _RELATIONSHIP: Final = re.compile(rb"<Relationship\b[^>]*?/>|<Relationship\b.*?<
                                   re.DOTALL)
 _KEPT_EXTERNAL: Final = re.compile(rb'Type="[^"]*/hyperlink"')
 _MAX_PART: Final = 64 * 1024 * 1024
-# Parts whose damage the checks tolerate (themes, settings…): left out of the copy.
-_TOLERABLE: Final = re.compile(r"^(docProps/|customXml/|word/(theme|glossary|printerSettings)/"
-                               r"|word/(webSettings|stylesWithEffects|people)\.xml$)")
 
 
 class OfficeFailed(Exception):
@@ -140,7 +139,8 @@ def prepare_copy(src: Path, dst: Path, notes: list[str]) -> bool:
                 try:
                     data = archive.read(info) if info.file_size <= _MAX_PART else None
                 except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-                    if not _TOLERABLE.match(info.filename):
+                    # A damaged part the checks tolerate (themes, settings…): left out.
+                    if not TOLERABLE_PARTS.match(info.filename):
                         raise OfficeFailed("damaged", f"{info.filename}: {error}") from None
                     changed = True  # a damaged part nobody needs (the checks said so): left out
                     continue
