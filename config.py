@@ -75,6 +75,8 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost"
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)  # seconds; a mail server that hangs never holds a page
+    MAIL_DEADLINE = _int("MAIL_DEADLINE", 60)  # seconds one message may take in all
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 5)  # tries of `flask mail send` per mail
     # Absolute links in mail and calendar files (may carry a path prefix).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000"
 
