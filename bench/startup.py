@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "FLASK_APP": "wsgi.py", "PORTAL_ENV": "development",
                "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
                "UPLOAD_DIR": str(folder / "uploads"), "SECRET_KEY": "startup-bench-0123456789",
-               "RATELIMIT_ENABLED": "false", "PYTHONDONTWRITEBYTECODE": "0"}
+               "RATELIMIT_ENABLED": "false"}
         env.pop("FLASK_DEBUG", None)
         flask = str(BIN / "flask")
         for step in (["db", "upgrade"], ["seminar", "load-plan"]):

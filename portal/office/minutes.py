@@ -11,7 +11,6 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import Length
 
 from ..forms import PortalForm
-from ..services import minutes as minutes_service
 from ..services import seminars
 from ..services.errors import PortalError
 from . import bp
@@ -29,6 +28,8 @@ class MinutesForm(PortalForm):
 
 
 def _render(seminar, form, error: str | None = None, status: int = 200):
+    from ..services import minutes as minutes_service  # python-docx: only when asked for
+
     arrived, expected = minutes_service.attendance_figures(seminar)
     return render_template("office/minutes.html", seminar=seminar, form=form, error=error,
                            arrived=arrived, expected=expected), status
@@ -45,6 +46,8 @@ def minutes():
 
 @bp.post("/minutes")
 def minutes_post():
+    from ..services import minutes as minutes_service
+
     seminar = seminars.current_seminar()
     form = MinutesForm()
     if not form.validate_on_submit():

@@ -18,7 +18,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
@@ -71,11 +70,15 @@ def token_for(registration: Registration) -> str | None:
 
 def qr_svg(token: str) -> str:
     """The code as an inline SVG element (no XML declaration), black on white."""
+    import segno  # imported here, where a code is drawn, not at start-up
+
     qr = segno.make(token, error="m", micro=False)
     return qr.svg_inline(scale=6, border=4, dark="#000", light="#fff")
 
 
 def qr_png(token: str, scale: int = 8) -> bytes:
+    import segno
+
     qr = segno.make(token, error="m", micro=False)
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=scale, border=4)
