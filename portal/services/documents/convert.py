@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import zipfile
 from pathlib import Path
@@ -36,6 +37,8 @@ from .pdf import broken_streams, describe_pdf, facts, page_rotation, unembedded_
 from .results import Converted
 from .sanitise import sanitise_pdf
 from .wordfonts import docx_font_notes
+
+log = logging.getLogger(__name__)
 
 # Bump when the conversion code changes in a way that changes its output.
 _CODE_VERSION = "3-libreoffice-prepress-fonts"
@@ -126,7 +129,8 @@ def _clean_pdf(src: Path, dst: Path, notes: list[Note]) -> None:
     except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
         raise ConversionError(f"the PDF cannot be read: {_short(error)}") from error
     with pdf:
-        repaired = bool(pdf.get_warnings())
+        opening = pdf.get_warnings()
+        repaired = bool(opening)
         try:
             count = len(pdf.pages)
         except (pikepdf.PdfError, RecursionError) as error:
@@ -157,6 +161,8 @@ def _clean_pdf(src: Path, dst: Path, notes: list[Note]) -> None:
         except (pikepdf.PdfError, OSError, RecursionError) as error:
             raise ConversionError(f"the PDF cannot be rewritten: {_short(error)}") from error
         warnings = pdf.get_warnings()
+    if opening or warnings:  # qpdf's own words go to the log; the note is the code "repaired"
+        log.info("qpdf repaired %s: %s", src.name, "; ".join((opening + warnings)[:5]))
     damaged = [w for w in warnings if "stream" in w.lower() and "decod" in w.lower()]
     if damaged:
         raise ConversionError("the PDF has damaged content that cannot be read")

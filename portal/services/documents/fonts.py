@@ -13,12 +13,15 @@ its own process group, killed with it on time-out.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 from typing import Final
+
+log = logging.getLogger(__name__)
 
 GS_SECONDS: Final = 45.0
 
@@ -51,8 +54,9 @@ def embed_fonts(src: Path, dst: Path, *, timeout: float = GS_SECONDS) -> bool:
                                      "HOME": str(dst.parent), "LANG": "C.UTF-8"},
     )
     try:
-        process.communicate(timeout=timeout)
+        _, errors = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        log.info("Ghostscript took over %g s on %s", timeout, src.name)
         return False
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -60,4 +64,7 @@ def embed_fonts(src: Path, dst: Path, *, timeout: float = GS_SECONDS) -> bool:
         if process.returncode is None:
             process.kill()
             process.communicate()
+    if process.returncode != 0:  # its words go to the log, never to a note
+        log.info("Ghostscript could not embed the fonts of %s: %s", src.name,
+                 errors.decode("utf-8", "replace").strip()[-500:])
     return process.returncode == 0 and dst.is_file() and dst.stat().st_size > 0
