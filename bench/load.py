@@ -85,7 +85,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
     from portal import clock, create_app
     from portal.extensions import db
     from portal.services import accounts, attendance, seminars, submissions
-    from portal.services import booklet as booklet_service
+    from portal.services.booklet import build as booklet_service
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=server.database_url,
                      UPLOAD_DIR=str(server.upload_dir))

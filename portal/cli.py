@@ -274,13 +274,15 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
     """Build the booklet (final unless --draft) and record it; print the preflight."""
     import shutil
 
-    from .services import booklet as booklet_service
+    from .services.booklet import build as booklet_service
+    from .services.booklet.editions import build_edition
+    from .services.booklet.preflight import preflight
     from .storage import get_storage
 
     seminar = _seminar()
     if draft and editions:
         fail("Print editions are made from a final booklet: leave out --draft.")
-    _echo_preflight(booklet_service.preflight(seminar))
+    _echo_preflight(preflight(seminar))
     actor = accounts.find_by_email(actor_email) if actor_email else None
     if actor_email and (actor is None or not actor.is_office):
         fail(f"{actor_email} is not an Office account.")
@@ -313,7 +315,7 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         click.echo(f"  ({part['position']}) page {part.get('start_page')}: {revision}")
     for edition in editions:
         try:
-            made = booklet_service.build_edition(item, edition, actor)
+            made = build_edition(item, edition, actor)
         except PortalError as error:
             fail(str(error))
         click.echo(f"Print edition {edition}: {made['pages']} pages ({made['blanks']} blank), "

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
 from ..settings import TIME_ZONE_NAME
 from ..storage import Storage
-from . import booklet as booklet_service
+from .booklet import build as booklet_service
 from .submissions import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
 
 log = logging.getLogger(__name__)
