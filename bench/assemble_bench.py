@@ -1,4 +1,4 @@
-"""Time the booklet build (``portal.services.assemble``) against ``qpdf --empty --pages``.
+"""Time the booklet build (``portal.services.booklet.merge``) against ``qpdf --empty --pages``.
 
 For seven papers of 5, 17, 20 and 80 pages each (Vietnamese text rendered by WeasyPrint:
 A4, US Letter, A4 landscape, and a paper with pages rotated 90° and 270°), it reports the
@@ -77,7 +77,7 @@ def measure(folder: Path, pages: int, runs: int) -> dict:
     """Run in a child process: build the booklet ``runs`` times each way; time qpdf."""
     import resource
 
-    from portal.services.assemble import FrontMatter, Part, build_booklet
+    from portal.services.booklet.merge import FrontMatter, Part, build_booklet
 
     files = make_inputs(folder, pages)
     front = FrontMatter(

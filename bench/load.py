@@ -85,7 +85,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
     from portal import clock, create_app
     from portal.extensions import db
     from portal.services import accounts, attendance, seminars, submissions
-    from portal.services import booklet as booklet_service
+    from portal.services.booklet import build as booklet_service
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=server.database_url,
                      UPLOAD_DIR=str(server.upload_dir))
@@ -128,7 +128,7 @@ def _paper(position: int, name: str) -> tuple[bytes, str]:
     path = CORPUS / name
     if path.is_file():
         return path.read_bytes(), path.name
-    from tests.makedocs import docx_bytes, pdf_bytes
+    from tests.docmaker import docx_bytes, pdf_bytes
 
     if name.endswith(".docx"):
         text = "Cải cách hành chính là nhiệm vụ trọng tâm của Sở Khoa học và Công nghệ. " * 8

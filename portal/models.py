@@ -345,6 +345,30 @@ class Booklet(db.Model):
     built_by: Mapped[User | None] = relationship()
 
 
+class BookletBuild(db.Model):
+    """The booklet build running now, or the last one: a single row (id 1) that a process
+    claims before it builds, so that one build runs at a time across every worker. The
+    builder beats ``heartbeat_at`` every second; a claim whose heartbeat stopped, or whose
+    process is gone, may be taken over."""
+
+    __tablename__ = "booklet_build"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32))  # a token per claim
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    draft: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    fraction: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running failed finished
+    error_code: Mapped[str] = mapped_column(String(32), default="")  # storage_full, crashed …
+    error: Mapped[str] = mapped_column(Text, default="")  # the refusal's text, when refused
+    booklet_id: Mapped[int | None] = mapped_column(Integer)  # the booklet a finished build made
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Registration, User
 from portal.services import attendance, seminars, submissions
-from portal.services import booklet as booklet_service
+from portal.services.booklet import build as booklet_service
+from portal.services.booklet import editions
 
 from .conftest import PASSWORD, create_account, csrf_from, login, make_app
 from .docmaker import pdf_bytes
@@ -129,7 +130,7 @@ def world(tmp_path_factory):
                                io.BytesIO(pdf_bytes(1, marker=f"P{position}")),
                                f"Tham luận {position}.pdf")
         final = booklet_service.build(seminar, office, draft=False)
-        booklet_service.build_edition(final, "a4", office)
+        editions.build_edition(final, "a4", office)
         statuses = {r.user.email: r.status.value
                     for r in db.session.scalars(select(Registration))}
         assert statuses == {"attendee@example.org": "confirmed",

@@ -21,7 +21,7 @@ from portal import clock, create_app
 from portal.extensions import db
 from portal.models import User
 from portal.services import attendance, backup, seminars, submissions
-from portal.services import booklet as booklet_service
+from portal.services.booklet import build as booklet_service
 
 from .conftest import PG_URL, login, make_app
 from .docmaker import pdf_bytes

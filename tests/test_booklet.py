@@ -16,8 +16,10 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Booklet, User
-from portal.services import assemble, seminars, submissions
-from portal.services import booklet as booklet_service
+from portal.services import seminars, submissions
+from portal.services.booklet import build as booklet_service
+from portal.services.booklet import merge as assemble
+from portal.services.booklet.preflight import preflight
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
@@ -129,7 +131,7 @@ def test_failed_build_keeps_the_previous_booklet(app, people, monkeypatch):
 def test_preflight_shows_start_pages_and_sizes(app, people):
     add_papers(app, [1, 3])
     with app.app_context():
-        rows = booklet_service.preflight(seminars.current_seminar())
+        rows = preflight(seminars.current_seminar())
         assert [r.assignment.position for r in rows] == list(range(1, 8))
         assert rows[0].revision is not None and rows[1].revision is None
         assert rows[0].start_page == 4  # after cover, agenda, contents
@@ -138,7 +140,6 @@ def test_preflight_shows_start_pages_and_sizes(app, people):
 
 
 def test_office_booklet_page_builds_and_shows_progress(app, client_as, people):
-    app.config["BOOKLET_BUILD_WAIT"] = True
     add_papers(app, [1, 2])
     office = client_as("office")
     page = office.get("/office/booklet")

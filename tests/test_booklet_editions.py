@@ -13,8 +13,10 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Booklet, MailLog
-from portal.services import booklet as booklet_service
 from portal.services import programme, seminars, submissions
+from portal.services.booklet import build as booklet_service
+from portal.services.booklet import editions as editions_service
+from portal.services.booklet.preflight import preflight
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
@@ -41,7 +43,7 @@ def test_cli_prints_preflight_and_makes_both_print_editions(app, people):
     assert a4 and a5 and int(a4[1]) % 4 == 0 and int(a5[1]) * 2 == int(a4[1])
     with app.app_context():
         item = booklet_service.latest(seminars.current_seminar())
-        editions = booklet_service.editions_of(item)
+        editions = editions_service.editions_of(item)
         assert set(editions) == {"a4", "a5-booklet"}
         storage = get_storage()
         for data in editions.values():
@@ -62,7 +64,7 @@ def test_same_revisions_give_the_same_booklet_bytes(app, people):
         assert storage.path(drafts[0].stored_path).read_bytes() == \
             storage.path(drafts[1].stored_path).read_bytes()
         first = booklet_service.build(seminar, None, draft=False)
-        a4 = booklet_service.build_edition(first, "a4")
+        a4 = editions_service.build_edition(first, "a4")
         mails = db.session.scalar(select(db.func.count(MailLog.id)))
         # A final built again from the same revisions is the same file: the published booklet
         # stays (one row), and nobody is mailed about it a second time.
@@ -73,7 +75,7 @@ def test_same_revisions_give_the_same_booklet_bytes(app, people):
         assert db.session.scalar(select(db.func.count(MailLog.id))) == mails
         # A print edition made again (its cached file gone) has the same bytes.
         storage.path(a4["path"]).unlink()
-        assert booklet_service.build_edition(first, "a4")["sha256"] == a4["sha256"]
+        assert editions_service.build_edition(first, "a4")["sha256"] == a4["sha256"]
 
 
 def test_agenda_shows_the_programme_times_opening_and_closing(app, people):
@@ -103,7 +105,7 @@ def test_final_refuses_fonts_not_embedded_in_vietnamese(app, people, tmp_path):
         storage = get_storage()
         plain = docmaker.make_pdf(tmp_path / "plain.pdf", [docmaker.A4], text_per_page=["X"])
         storage.path(revision.normalised_path).write_bytes(plain.read_bytes())
-        rows = booklet_service.preflight(seminar)
+        rows = preflight(seminar)
         assert rows[4].unembedded == ["Helvetica"] and rows[0].unembedded == []
         try:
             booklet_service.build(seminar, None, draft=False)
@@ -165,7 +167,7 @@ def test_editions_are_derived_files_remade_when_missing(app, client_as, people):
     add_papers(app, range(1, 8), pages=1)
     with app.app_context():
         item = booklet_service.build(seminars.current_seminar(), None, draft=False)
-        made = booklet_service.build_edition(item, "a4")
+        made = editions_service.build_edition(item, "a4")
         storage = get_storage()
         assert made["path"].startswith("cache/")
         from portal.services import integrity

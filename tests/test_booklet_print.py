@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -23,8 +24,15 @@ import pypdf
 import pytest
 from pikepdf import Array, Dictionary, Name, String
 
-from portal.services import assemble
-from portal.services.assemble import AgendaItem, FontsNotEmbedded, FrontMatter, Part
+from portal.services.booklet import fonts, impose, merge, places, stamp
+from portal.services.booklet.parts import (
+    EDITIONS,
+    AgendaItem,
+    BookletResult,
+    FontsNotEmbedded,
+    FrontMatter,
+    Part,
+)
 from tests import docmaker
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -111,7 +119,7 @@ def test_front_matter_is_set_in_liberation_serif_only_even_without_system_fonts(
     out = tmp_path / "b.pdf"
     script = (
         "import sys; from pathlib import Path; from tests.test_booklet_print import *; "
-        "assemble.build_booklet(FRONT, parts_of([Path(p) for p in sys.argv[2:]]), "
+        "merge.build_booklet(FRONT, parts_of([Path(p) for p in sys.argv[2:]]), "
         "Path(sys.argv[1]), draft=False)"
     )
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
@@ -133,7 +141,7 @@ def test_front_matter_is_set_in_liberation_serif_only_even_without_system_fonts(
 def test_cover_heading_blocks_never_touch(papers, tmp_path, agency):
     out = tmp_path / "b.pdf"
     front = dataclasses.replace(FRONT, agency=agency)
-    assemble.build_booklet(front, parts_of(papers), out, draft=False)
+    merge.build_booklet(front, parts_of(papers), out, draft=False)
     words = page_words(out, 1)
     kicker = next(w for w in words if w[0] == "TÀI")
     heading = [w for w in words if w[4] <= kicker[2]]
@@ -148,7 +156,7 @@ def test_cover_heading_blocks_never_touch(papers, tmp_path, agency):
 
 def test_agenda_rows_carry_times_with_opening_and_closing(papers, tmp_path):
     out = tmp_path / "b.pdf"
-    assemble.build_booklet(FRONT, parts_of(papers), out, draft=False)
+    merge.build_booklet(FRONT, parts_of(papers), out, draft=False)
     agenda = norm(page_texts(out)[1])
     assert agenda.startswith("CHƯƠNG TRÌNH")
     assert "Thời gian Nội dung Đơn vị thực hiện" in agenda
@@ -164,7 +172,7 @@ def test_agenda_rows_never_split_across_pages(papers, tmp_path):
         for n in range(14)
     )
     out = tmp_path / "b.pdf"
-    result = assemble.build_booklet(dataclasses.replace(FRONT, agenda=long_rows),
+    result = merge.build_booklet(dataclasses.replace(FRONT, agenda=long_rows),
                                     parts_of(papers), out, draft=False)
     agenda_pages = [norm(text) for text in page_texts(out)[1:result.front_pages - 1]]
     assert len(agenda_pages) >= 2, "the test needs an agenda longer than a page"
@@ -175,7 +183,7 @@ def test_agenda_rows_never_split_across_pages(papers, tmp_path):
 
 def test_draft_contents_mark_missing_papers(papers, tmp_path):
     out = tmp_path / "d.pdf"
-    result = assemble.build_booklet(FRONT, parts_of([papers[0], None, papers[2]]), out,
+    result = merge.build_booklet(FRONT, parts_of([papers[0], None, papers[2]]), out,
                                     draft=True)
     toc = norm(page_texts(out)[result.front_pages - 1])
     assert toc.startswith("BẢN NHÁP MỤC LỤC")
@@ -185,10 +193,10 @@ def test_draft_contents_mark_missing_papers(papers, tmp_path):
 
 def test_front_matter_rendered_once_when_the_last_length_is_given(papers, tmp_path):
     parts = parts_of(papers)
-    first = assemble.build_booklet(FRONT, parts, tmp_path / "a.pdf", draft=False,
+    first = merge.build_booklet(FRONT, parts, tmp_path / "a.pdf", draft=False,
                                    front_pages_guess=7)
     assert first.front_renders == 2  # a wrong guess costs one more render
-    again = assemble.build_booklet(FRONT, parts, tmp_path / "b.pdf", draft=False,
+    again = merge.build_booklet(FRONT, parts, tmp_path / "b.pdf", draft=False,
                                    front_pages_guess=first.front_pages)
     assert again.front_renders == 1
 
@@ -200,13 +208,13 @@ def _stamp_streams(path: Path) -> list[bytes]:
     with pikepdf.open(path) as pdf:
         return [stream.read_bytes() for page in pdf.pages for stream in
                 (page.obj.Contents if isinstance(page.obj.Contents, Array)
-                 else [page.obj.Contents]) if stream.get(assemble.STAMP_KEY)]
+                 else [page.obj.Contents]) if stream.get(stamp.STAMP_KEY)]
 
 
 def test_number_moves_off_the_papers_own_footer(tmp_path):
     """The transcript has its own "1" and "Alderson Reporting Company" at the foot."""
     out = tmp_path / "b.pdf"
-    result = assemble.build_booklet(FRONT, parts_of([SCOTUS]), out, draft=True)
+    result = merge.build_booklet(FRONT, parts_of([SCOTUS]), out, draft=True)
     start = result.starts[0]
     text = norm(page_texts(out)[start - 1])
     assert "Alderson Reporting Company" in text
@@ -236,10 +244,10 @@ def test_content_is_scaled_when_no_place_is_free(tmp_path):
             Type=Name.Page, MediaBox=[0, 0, width, height],
             Resources=Dictionary(Font=Dictionary(F1=font)), Contents=pdf.make_stream(content))))
         pdf.save(path)
-    places = assemble.number_places(path, 1)
-    assert places[0][0] == "s" and 0.9 < places[0][1] < 1
+    found = places.number_places(path, 1)
+    assert found[0][0] == "s" and 0.9 < found[0][1] < 1
     out = tmp_path / "b.pdf"
-    result = assemble.build_booklet(FRONT, parts_of([path]), out, draft=False)
+    result = merge.build_booklet(FRONT, parts_of([path]), out, draft=False)
     start = result.starts[0]
     assert norm(page_texts(out)[start - 1]).count("FOOTERWORD") == 14
     words = page_words(out, start)
@@ -248,11 +256,16 @@ def test_content_is_scaled_when_no_place_is_free(tmp_path):
     assert lowest < number[2], "the footer still reaches the number's band"
 
 
-def test_number_places_are_cached_per_paper(tmp_path, monkeypatch):
+def test_number_places_are_cached_per_paper(tmp_path):
+    """The pages are rendered once per paper: the next build reads the answer kept in the
+    cache (here changed by hand, so that an answer found again by rendering would differ)."""
     cache = tmp_path / "cache"
-    first = assemble.number_places(SCOTUS, 1, cache)
-    monkeypatch.setattr(assemble, "_find_places", lambda *a: pytest.fail("rendered again"))
-    assert assemble.number_places(SCOTUS, 1, cache) == first
+    first = places.number_places(SCOTUS, 1, cache)
+    kept = list(cache.glob("places-*.json"))
+    assert len(kept) == 1
+    other = ("l", 1.0) if first[0][0] != "l" else ("r", 1.0)
+    kept[0].write_text(json.dumps([list(other)]))
+    assert places.number_places(SCOTUS, 1, cache) == [other]
 
 
 # -- point 4: fonts -------------------------------------------------------------------------
@@ -280,10 +293,10 @@ def test_different_font_programs_never_share_a_subset_name(tmp_path):
     paths = [_font_paper(tmp_path / "a.pdf", small), _font_paper(tmp_path / "b.pdf", full),
              _font_paper(tmp_path / "c.pdf", small)]
     out = tmp_path / "b.pdf"
-    assemble.build_booklet(FRONT, parts_of(paths), out, draft=False)
+    merge.build_booklet(FRONT, parts_of(paths), out, draft=False)
     programs: dict[str, set[str]] = {}
     with pikepdf.open(out) as pdf:
-        for font, descriptor in assemble.iter_fonts(pdf):
+        for font, descriptor in fonts.iter_fonts(pdf):
             if descriptor is not None and "/FontFile2" in descriptor:
                 digest = hashlib.sha256(descriptor.FontFile2.read_bytes()).hexdigest()
                 programs.setdefault(str(descriptor.FontName), set()).add(digest)
@@ -299,10 +312,10 @@ def test_final_refuses_fonts_not_embedded_draft_lists_them(papers, tmp_path):
     parts = parts_of([papers[0], helvetica])
     out = tmp_path / "f.pdf"
     with pytest.raises(FontsNotEmbedded) as refused:
-        assemble.build_booklet(FRONT, parts, out, draft=False)
+        merge.build_booklet(FRONT, parts, out, draft=False)
     assert refused.value.fonts == [(2, "Helvetica")]
     assert not out.exists()
-    result = assemble.build_booklet(FRONT, parts, tmp_path / "d.pdf", draft=True)
+    result = merge.build_booklet(FRONT, parts, tmp_path / "d.pdf", draft=True)
     assert result.preflight.unembedded == [(2, "Helvetica")]
     assert [p.sizes for p in result.preflight.papers] == [["A4"], ["A4"]]
 
@@ -317,7 +330,7 @@ def test_same_papers_give_byte_identical_booklets(papers, tmp_path):
     for name, cache in (("a", None), ("b", None), ("c", tmp_path / "cache"),
                         ("d", tmp_path / "cache")):
         out = tmp_path / f"{name}.pdf"
-        result = assemble.build_booklet(FRONT, parts, out, draft=False, created=created,
+        result = merge.build_booklet(FRONT, parts, out, draft=False, created=created,
                                         cache_dir=cache)
         digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
         assert result.sha256 in digests
@@ -325,7 +338,7 @@ def test_same_papers_give_byte_identical_booklets(papers, tmp_path):
     reader = pypdf.PdfReader(tmp_path / "a.pdf")
     assert reader.metadata["/CreationDate"] == "D:20210510030000Z"
     assert reader.metadata["/ModDate"] == "D:20210510030000Z"
-    later = assemble.build_booklet(FRONT, parts, tmp_path / "e.pdf", draft=False,
+    later = merge.build_booklet(FRONT, parts, tmp_path / "e.pdf", draft=False,
                                    created=datetime(2021, 5, 11, tzinfo=UTC))
     assert later.sha256 not in digests
 
@@ -349,7 +362,7 @@ def test_only_http_https_and_mailto_links_survive(papers, tmp_path):
         pdf.pages[0].obj.Annots = pdf.make_indirect(Array(annotations))
         pdf.save(path)
     out = tmp_path / "b.pdf"
-    assemble.build_booklet(FRONT, parts_of([path]), out, draft=False)
+    merge.build_booklet(FRONT, parts_of([path]), out, draft=False)
     found, kinds = [], set()
     with pikepdf.open(out) as pdf:
         for page in pdf.pages:
@@ -370,7 +383,7 @@ LANDSCAPE = (docmaker.A4[1], docmaker.A4[0])
 
 
 @pytest.fixture(scope="module")
-def screen(tmp_path_factory) -> tuple[assemble.BookletResult, Path]:
+def screen(tmp_path_factory) -> tuple[BookletResult, Path]:
     folder = tmp_path_factory.mktemp("screen")
     paths = []
     for number, sizes in enumerate(([docmaker.A4], [docmaker.LETTER] * 2, [LANDSCAPE]),
@@ -380,12 +393,12 @@ def screen(tmp_path_factory) -> tuple[assemble.BookletResult, Path]:
                                                       for page in range(1, len(sizes) + 1)])
         paths.append(docmaker.embed_fonts(path))
     out = folder / "screen.pdf"
-    return assemble.build_booklet(FRONT, parts_of(paths), out, draft=False), out
+    return merge.build_booklet(FRONT, parts_of(paths), out, draft=False), out
 
 
 def viewed(path: Path) -> list[tuple[float, float]]:
     with pikepdf.open(path) as pdf:
-        return [tuple(round(v) for v in assemble._view_matrix(page)[1:]) for page in pdf.pages]
+        return [tuple(round(v) for v in places.view_matrix(page)[1:]) for page in pdf.pages]
 
 
 def bookmarks(path: Path) -> list[tuple[str, int]]:
@@ -398,7 +411,7 @@ def test_a4_edition_every_page_a4_papers_on_right_hand_pages(screen, tmp_path):
     result, source = screen
     assert result.starts == [4, 5, 7]
     out = tmp_path / "a4.pdf"
-    edition = assemble.build_edition(source, out, "a4", result.starts)
+    edition = impose.make_edition(source, out, "a4", result.starts)
     assert edition.pages == 12 and edition.pages % 4 == 0 and edition.blanks == 5
     assert set(viewed(out)) == {(595, 842)}
     with pikepdf.open(out) as pdf:
@@ -425,7 +438,7 @@ def test_a4_edition_every_page_a4_papers_on_right_hand_pages(screen, tmp_path):
 def test_a4_edition_turns_landscape_pages_and_keeps_the_number_at_the_foot(screen, tmp_path):
     result, source = screen
     out = tmp_path / "a4.pdf"
-    assemble.build_edition(source, out, "a4", result.starts)
+    impose.make_edition(source, out, "a4", result.starts)
     words = page_words(out, 9)
     marker = next(w for w in words if w[0] == "EDITION3-PAGE1")
     assert marker[4] - marker[2] > marker[3] - marker[1], "the landscape page is not turned"
@@ -438,7 +451,7 @@ def test_a4_edition_turns_landscape_pages_and_keeps_the_number_at_the_foot(scree
 def test_a5_booklet_is_imposed_in_saddle_stitch_order(screen, tmp_path):
     result, source = screen
     out = tmp_path / "a5.pdf"
-    edition = assemble.build_edition(source, out, "a5-booklet", result.starts)
+    edition = impose.make_edition(source, out, "a5-booklet", result.starts)
     assert edition.pages == 6  # 12 A4 pages, two per side, three sheets
     assert set(viewed(out)) == {(842, 595)}
     half = 841.89 / 2
@@ -464,10 +477,10 @@ def test_a5_booklet_is_imposed_in_saddle_stitch_order(screen, tmp_path):
 
 def test_print_editions_are_reproducible(screen, tmp_path):
     result, source = screen
-    for edition in assemble.EDITIONS:
-        first = assemble.build_edition(source, tmp_path / f"1-{edition}.pdf", edition,
+    for edition in EDITIONS:
+        first = impose.make_edition(source, tmp_path / f"1-{edition}.pdf", edition,
                                        result.starts)
-        second = assemble.build_edition(source, tmp_path / f"2-{edition}.pdf", edition,
+        second = impose.make_edition(source, tmp_path / f"2-{edition}.pdf", edition,
                                         result.starts)
         assert first.sha256 == second.sha256
         assert (tmp_path / f"1-{edition}.pdf").read_bytes() == \
@@ -478,6 +491,6 @@ def test_stamp_font_bytes_do_not_depend_on_the_time(monkeypatch):
     """fontTools stamps the subset's head table with the time unless told not to."""
     import time as time_module
 
-    first = assemble._make_stamp_font().data
+    first = stamp.make_stamp_font().data
     monkeypatch.setattr(time_module, "time", lambda: 2_000_000_000.0)
-    assert assemble._make_stamp_font().data == first
+    assert stamp.make_stamp_font().data == first

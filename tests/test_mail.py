@@ -21,7 +21,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, seminars, submissions
-from portal.services import booklet as booklet_service
+from portal.services.booklet import build as booklet_service
 
 from .conftest import EMAILS, create_account, csrf_from, login, make_app
 from .docmaker import docx_bytes, pdf_bytes

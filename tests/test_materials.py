@@ -20,8 +20,8 @@ from portal.access import can_get_materials
 from portal.extensions import db
 from portal.models import Booklet, RegistrationStatus, User
 from portal.services import attendance, previews, seminars, submissions
-from portal.services import booklet as booklet_service
 from portal.services import materials as materials_service
+from portal.services.booklet import build as booklet_service
 from portal.storage import get_storage
 
 from .conftest import EMAILS, create_account, login

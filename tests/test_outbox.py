@@ -20,8 +20,8 @@ from portal.models import MailLog, User
 from portal.services import attendance, notifications, outbox, seminars
 
 from .conftest import EMAILS, create_account, csrf_from, login, make_app
+from .docmaker import pdf_bytes
 from .liveserver import GUNICORN, LiveServer
-from .makedocs import pdf_bytes
 from .test_mail import BEFORE, Collector, free_port, mail_rows, settle, upload
 
 DEADLINE = 6  # MAIL_DEADLINE of these tests, in seconds

@@ -19,8 +19,10 @@ import pypdf
 import pytest
 from pikepdf import Array, Dictionary, Name, String
 
-from portal.services import assemble, weasy
-from portal.services.assemble import BookletResult, FrontMatter, MissingPapers, Part
+from portal.services import weasy
+from portal.services.booklet import merge as assemble
+from portal.services.booklet.front import agency_lines
+from portal.services.booklet.parts import BookletResult, FrontMatter, Part, plan_starts
 from portal.services.documents import convert
 from portal.services.documents.convert import CONVERTER_VERSION, ConversionError, normalise
 from portal.services.documents.notes import Note
@@ -298,7 +300,7 @@ def test_starts_follow_the_papers_page_counts(final):
     result, out = final
     counts = [1, 3, 2, 2, 3, 1, 2]
     assert result.front_pages == 3
-    assert result.starts == assemble.plan_starts(3, counts) == [4, 5, 8, 10, 12, 15, 16]
+    assert result.starts == plan_starts(3, counts) == [4, 5, 8, 10, 12, 15, 16]
     assert result.pages == 3 + sum(counts) == len(pypdf.PdfReader(out).pages)
     assert out.stat().st_size == result.size
     assert len(result.sha256) == 64
@@ -442,20 +444,11 @@ def test_every_font_is_embedded(final, draft):
             assert columns[-5] == "yes", f"font not embedded: {line}"
 
 
-def test_final_build_refuses_missing_papers(papers, tmp_path):
-    out = tmp_path / "final.pdf"
-    out.write_bytes(b"previous build")
-    with pytest.raises(MissingPapers) as refused:
-        assemble.build_booklet(FRONT, make_parts(papers, missing={2, 5}), out, draft=False)
-    assert [part.position for part in refused.value.parts] == [2, 5]
-    assert out.read_bytes() == b"previous build"
-
-
 @needs_pdftotext
 def test_draft_marks_every_page_and_fills_missing_papers(draft):
     result, out = draft
     counts = [1, 3, 1, 2, 3, 1, 2]  # papers 3 and 6 missing: one placeholder page each
-    assert result.starts == assemble.plan_starts(3, counts)
+    assert result.starts == plan_starts(3, counts)
     texts = [norm(text) for text in page_texts(out)]
     assert len(texts) == result.pages
     for number, text in enumerate(texts, start=1):
@@ -502,9 +495,9 @@ def test_front_matter_cache_skips_the_render(papers, tmp_path):
 
 
 def test_agency_line_is_split_like_an_administrative_heading():
-    assert assemble.agency_lines("SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI") == [
+    assert agency_lines("SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI") == [
         "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "TỈNH QUẢNG NGÃI"]
-    assert assemble.agency_lines("UBND TỈNH QUẢNG NGÃI\nSỞ KHOA HỌC VÀ CÔNG NGHỆ") == [
+    assert agency_lines("UBND TỈNH QUẢNG NGÃI\nSỞ KHOA HỌC VÀ CÔNG NGHỆ") == [
         "UBND TỈNH QUẢNG NGÃI", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"]
 
 

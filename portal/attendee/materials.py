@@ -60,7 +60,7 @@ def _print_editions(booklet) -> list[tuple[str, str]]:
     """For the Office: the print editions of the published booklet, (edition, label)."""
     if booklet is None or not getattr(current_user, "is_office", False):
         return []
-    from ..services import booklet as booklet_service
+    from ..services.booklet import editions as booklet_service
 
     made = booklet_service.editions_of(booklet)
     return [(edition, str(label)) for edition, label in booklet_service.EDITION_LABELS.items()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..services import booklet as booklet_service
+from ..services.booklet import build as booklet_service
+from ..services.booklet.editions import build_edition
+from ..services.booklet.preflight import preflight
 from ..storage import get_storage
 from .common import PortalGroup, current_seminar, fail, office_account
 
@@ -30,7 +32,7 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
     seminar = current_seminar()
     if draft and editions:
         fail("Print editions are made from a final booklet: leave out --draft.")
-    _echo_preflight(booklet_service.preflight(seminar))
+    _echo_preflight(preflight(seminar))
     actor = office_account(actor_email)
     # click draws the bar on a terminal only; elsewhere it prints the label once.
     with click.progressbar(length=100, label="Booklet", show_eta=False) as bar:
@@ -57,7 +59,7 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         revision = f"revision {part['revision']}" if part.get("revision") else "missing"
         click.echo(f"  ({part['position']}) page {part.get('start_page')}: {revision}")
     for edition in editions:
-        made = booklet_service.build_edition(item, edition, actor)
+        made = build_edition(item, edition, actor)
         click.echo(f"Print edition {edition}: {made['pages']} pages ({made['blanks']} blank), "
                    f"{made['size']} bytes, sha256 {made['sha256']}")
         click.echo(f"Stored: {made['path']}")

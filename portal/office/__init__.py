@@ -32,3 +32,6 @@ from . import checkin  # noqa: E402,F401  (check-in at the door, attendance expo
 
 # isort: split
 from . import minutes  # noqa: E402,F401  (the minutes, drafted)
+
+# isort: split
+from . import booklet  # noqa: E402,F401  (the booklet: builds, progress, editions, previews)

@@ -2,20 +2,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock, confirm
-from ..extensions import db
-from ..models import Booklet
 from ..presenter.forms import UploadForm
 from ..presenter.views import handle_upload
-from ..services import audit, previews, programme, seminars, submissions
+from ..services import audit, programme, seminars, submissions
 from ..services import audit_log as audit_log_service
-from ..services import booklet as booklet_service
 from ..services import people as people_service
 from ..services.errors import NeedsConfirmation, NotFound, PortalError
-from ..storage import get_storage
 from . import bp
 from .forms import (
     ActionForm,
@@ -299,133 +294,3 @@ def _save_settings(seminar, sent, forms) -> str:
                    confirmed=confirmed)
     return _("The programme has been saved; it ends at %(end)s.",
              end=clock.format_time(programme.programme_end(seminar)))
-
-
-# -- the booklet -----------------------------------------------------------------------------
-
-
-@bp.get("/booklet")
-def booklet():
-    seminar = seminars.current_seminar()
-    rows = booklet_service.preflight(seminar)
-    missing = [row for row in rows if row.revision is None]
-    builds = booklet_service.history(seminar)
-    latest_build = builds[0] if builds else None
-    return render_template(
-        "office/booklet.html", seminar=seminar, rows=rows, missing=missing, builds=builds,
-        latest_build=latest_build, progress=booklet_service.read_progress(),
-        action_form=ActionForm(), previews=previews.available(),
-        contents=booklet_service.contents_of(latest_build) if latest_build else [],
-        final_question=final_question(seminar),
-        front_pages=booklet_service.front_pages_of(latest_build) if latest_build else 0,
-        latest_final=booklet_service.latest(seminar),
-        editions_of=booklet_service.editions_of, edition_labels=booklet_service.EDITION_LABELS,
-    )
-
-
-def final_question(seminar) -> str:
-    """What "Build the final booklet" will do, in numbers, before it is done."""
-    from ..services import attendance
-
-    people = len(attendance.confirmed(seminar))
-    missing = booklet_service.missing_papers(seminar)
-    if missing:
-        return _("The final booklet needs all papers; %(n)d are missing.", n=len(missing))
-    return ngettext("Build the final booklet? It replaces the published one, and %(num)d "
-                    "confirmed attendee gets a mail with the link.",
-                    "Build the final booklet? It replaces the published one, and %(num)d "
-                    "confirmed attendees get a mail with the link.", people)
-
-
-@bp.post("/booklet/build")
-def build_booklet():
-    seminar = seminars.current_seminar()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    draft = request.form.get("kind") != "final"
-    if not draft and not confirm.confirmed() and not booklet_service.missing_papers(seminar):
-        return confirm.ask(_("Build the final booklet"), final_question(seminar),
-                           url_for(".build_booklet"), _("Build the final booklet"),
-                           url_for(".booklet"), hidden={"kind": "final"})
-    if not draft:
-        missing = booklet_service.missing_papers(seminar)
-        if missing:
-            flash(_("The final booklet needs all papers. Missing: %(list)s. Build a draft, or "
-                    "wait for these papers.",
-                    list="; ".join(f"{a.position}. {a.unit.name}" for a in missing)), "error")
-            response = booklet()
-            return response, 409
-    if booklet_service.read_progress().get("state") == "running":
-        flash(_("A booklet is being built already; wait for it to finish."), "info")
-        return redirect(url_for(".booklet"))
-    from flask import current_app
-
-    thread = booklet_service.start_build(current_app._get_current_object(), seminar.id,
-                                         current_user.id, draft)
-    if current_app.config.get("BOOKLET_BUILD_WAIT"):
-        thread.join()
-    flash(_("The booklet is being built; this page shows its progress."), "info")
-    return redirect(url_for(".booklet"))
-
-
-@bp.get("/booklet/progress")
-def booklet_progress():
-    return booklet_service.read_progress()
-
-
-def _booklet_or_404(booklet_id: int) -> Booklet:
-    item = db.session.get(Booklet, booklet_id)
-    if item is None:
-        abort(404)
-    return item
-
-
-@bp.get("/booklet/<int:booklet_id>.pdf")
-def booklet_file(booklet_id: int):
-    item = _booklet_or_404(booklet_id)
-    seminar = seminars.current_seminar()
-    return get_storage().send(item.stored_path, booklet_service.file_name(seminar, item),
-                              "application/pdf")
-
-
-@bp.post("/booklet/<int:booklet_id>/edition")
-def build_booklet_edition(booklet_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    item = _booklet_or_404(booklet_id)
-    edition = request.form.get("edition", "")
-    try:
-        booklet_service.build_edition(item, edition, current_user)
-    except PortalError as error:
-        flash(str(error), "error")
-        return redirect(url_for(".booklet"))
-    flash(_("The print edition is ready: %(name)s.",
-            name=booklet_service.EDITION_LABELS[edition]), "success")
-    return redirect(url_for(".booklet") + "#editions")
-
-
-@bp.get("/booklet/<int:booklet_id>/print-<edition>.pdf")
-def booklet_edition_file(booklet_id: int, edition: str):
-    item = _booklet_or_404(booklet_id)
-    path = booklet_service.edition_path(item, edition)
-    if path is None:
-        abort(404)
-    seminar = seminars.current_seminar()
-    return get_storage().send(path,
-                              booklet_service.edition_file_name(seminar, item, edition),
-                              "application/pdf")
-
-
-@bp.get("/booklet/<int:booklet_id>/page-<int:page>.png")
-def booklet_preview(booklet_id: int, page: int):
-    item = _booklet_or_404(booklet_id)
-    if page < 1 or page > item.pages:
-        abort(404)
-    path = previews.page_png(get_storage(), item.stored_path, page, width=420)
-    if path is None:
-        abort(404)
-    from flask import send_file
-
-    response = send_file(path, mimetype="image/png", conditional=True, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

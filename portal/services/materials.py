@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
 from ..settings import TIME_ZONE_NAME
 from ..storage import Storage
+from .booklet import build as booklet_service
 from .submissions import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,6 @@ def papers(seminar: Seminar, *, loaded: bool = False) -> list[PaperItem]:
     ``loaded``: the seminar came from ``find_seminar(with_revisions=True)``, so its
     assignments, units, revisions and uploaders are already there (no query again)."""
     assignments = list(seminar.assignments) if loaded else assignments_with_revisions(seminar)
-    from . import booklet as booklet_service  # (pikepdf, WeasyPrint) not at start-up
 
     presenters = booklet_service.presenter_names(assignments)
     return [PaperItem(assignment=a, revision=a.current_submission, presenter=presenters[a.id])
@@ -106,13 +106,11 @@ def pdf_name(revision: Submission) -> str:
 
 def published_booklet(seminar: Seminar) -> Booklet | None:
     """The newest final booklet (drafts are for the Office)."""
-    from . import booklet as booklet_service
 
     return booklet_service.latest(seminar, final_only=True)
 
 
 def booklet_name(seminar: Seminar, booklet: Booklet) -> str:
-    from . import booklet as booklet_service
 
     return booklet_service.file_name(seminar, booklet)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask_babel import force_locale, gettext
 
 from portal import clock
-from portal.services import booklet as booklet_service
 from portal.services import seminars, submissions
+from portal.services.booklet import build as booklet_service
 from portal.storage import get_storage
 
 from ..conftest import PASSWORD, create_account
