@@ -58,19 +58,20 @@ def language_of(user) -> str:
 
 
 def render(kind: str, lang: str, **context) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of ``templates/mail/<lang>/<kind>.txt`` and ``.html``.
-
-    The text template sets ``subject``. Rendering runs under ``force_locale(lang)``, so filters
-    and labels that translate (the paper's kind, a remaining time) speak the same language."""
+    """(subject, plain text, HTML) of ``templates/mail/<kind>.html``: its ``subject`` and
+    ``text`` blocks and the page it renders. Every string in it goes through gettext, and it
+    is rendered under ``force_locale(lang)``, so the whole mail (labels and filters too)
+    speaks the recipient's language."""
     app = current_app._get_current_object()
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     with force_locale(lang):
+        context["lang"] = lang
         app.update_template_context(context)
-        text_template = app.jinja_env.get_template(f"mail/{lang}/{kind}.txt")
-        module = text_template.make_module(context)
-        subject = " ".join(str(getattr(module, "subject", "")).split())
-        text = str(module).strip() + "\n"
-        html = app.jinja_env.get_template(f"mail/{lang}/{kind}.html").render(context)
+        template = app.jinja_env.get_template(f"mail/{kind}.html")
+        blocks = template.new_context(dict(context))
+        subject = " ".join("".join(template.blocks["subject"](blocks)).split())
+        text = "".join(template.blocks["text"](blocks)).strip() + "\n"
+        html = template.render(context)
     return subject, text, html
 
 
