@@ -10,9 +10,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import clock
+from . import clock, policy
 from .extensions import db
-from .services import accounts, seminars
+from .services import accounts, attendance, seminars
 from .services.errors import PortalError
 
 seminar_cli = AppGroup("seminar", help="The seminar: load the plan, show it, change its settings.")
@@ -109,7 +109,7 @@ def set_capacity(capacity: str):
         fail(f"“{capacity}” is not a whole number.")
     seminar = _seminar()
     try:
-        seminars.set_capacity(seminar, value)
+        attendance.set_capacity(seminar, value)
     except PortalError as error:
         fail(str(error))
     click.echo(f"Capacity: {value}")
@@ -133,7 +133,7 @@ def create_user(email, name, office, unit, position, password):
     except PortalError as error:
         db.session.rollback()
         fail(str(error))
-    role = "office" if user.is_office else ("presenter" if user.is_presenter else "member")
+    role = policy.role(user)
     click.echo(f"Created {user.email} ({user.full_name}, {role})")
 
 
@@ -193,7 +193,7 @@ def submissions_add(position: int, file: Path, actor_email: str | None):
     actor = None
     if actor_email:
         actor = accounts.find_by_email(actor_email)
-        if actor is None or not actor.is_office:
+        if not policy.is_office(actor):
             fail(f"{actor_email} is not an Office account.")
     try:
         result = submissions.add_from_file(seminar, position, file, actor)
@@ -282,7 +282,7 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         fail("Print editions are made from a final booklet: leave out --draft.")
     _echo_preflight(booklet_service.preflight(seminar))
     actor = accounts.find_by_email(actor_email) if actor_email else None
-    if actor_email and (actor is None or not actor.is_office):
+    if actor_email and not policy.is_office(actor):
         fail(f"{actor_email} is not an Office account.")
     # click draws the bar on a terminal only; elsewhere it prints the label once.
     with click.progressbar(length=100, label="Booklet", show_eta=False) as bar:
