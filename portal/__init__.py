@@ -160,7 +160,6 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from flask import g
     from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
@@ -176,18 +175,16 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["note_text"] = note_text
     app.jinja_env.filters["stored_notes"] = read_stored
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    from . import policy
+
+    app.jinja_env.globals["policy"] = policy
 
     @app.context_processor
     def inject_common():
         return {
             "current_locale": str(get_locale() or "vi"),
-            "has_endpoint": lambda name: name in app.view_functions,
             "now_utc": clock.now(),
         }
-
-    @app.before_request
-    def remember_request_start():
-        g.request_started = clock.now()
 
 
 def format_size(size: int | None) -> str:

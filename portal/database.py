@@ -103,3 +103,8 @@ def lock_name(name: str) -> None:
         return
     key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") >> 1
     db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def ping() -> None:
+    """One round trip to the database (the health check): raises when it does not answer."""
+    db.session.execute(text("SELECT 1"))

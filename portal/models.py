@@ -95,6 +95,11 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
+# The capacity's lower bound: a database fact (the check constraint below); the capacity rule
+# itself (changing it, the waiting list it moves) lives in services/attendance.py.
+MIN_CAPACITY = 1
+
+
 class Seminar(db.Model):
     __tablename__ = "seminar"
 
@@ -126,7 +131,7 @@ class Seminar(db.Model):
         back_populates="seminar", order_by="Assignment.position"
     )
 
-    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+    __table_args__ = (CheckConstraint(f"capacity >= {MIN_CAPACITY}", name="capacity_at_least_one"),)
 
     def confirmed_count(self) -> int:
         return db.session.scalar(
@@ -139,10 +144,6 @@ class Seminar(db.Model):
     @property
     def seats_left(self) -> int:
         return max(self.capacity - self.confirmed_count(), 0)
-
-    @property
-    def is_full(self) -> bool:
-        return self.confirmed_count() >= self.capacity
 
 
 class Unit(db.Model):
@@ -195,10 +196,6 @@ class User(UserMixin, db.Model):
     def revoke_sessions(self) -> None:
         """End every session and remember cookie of this account (the caller commits)."""
         self.session_version = (self.session_version or 1) + 1
-
-    @property
-    def is_presenter(self) -> bool:
-        return self.unit is not None and bool(self.unit.assignments)
 
     def registration_for(self, seminar: Seminar) -> Registration | None:
         return db.session.scalar(

@@ -123,7 +123,7 @@ def world(tmp_path_factory):
         attendee = create_account("attendee@example.org", "Đại Biểu")
         waitlisted = create_account("waitlisted@example.org", "Chờ Chỗ")
         attendance.register(seminar, attendee)
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         attendance.register(seminar, waitlisted)
         for position in range(1, 8):
             submissions.upload(submissions.get_assignment(seminar, position), office,

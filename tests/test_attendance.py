@@ -49,7 +49,7 @@ def _people(n: int, prefix: str = "p") -> list[User]:
 def _seminar(capacity: int | None = None):
     seminar = seminars.current_seminar()
     if capacity is not None:
-        seminars.set_capacity(seminar, capacity)
+        attendance.set_capacity(seminar, capacity)
     return seminar
 
 
@@ -73,7 +73,7 @@ def test_cap_holds_and_the_waiting_list_is_first_come_first_served(app_ctx):
     results = [attendance.register(seminar, person) for person in people]
     assert [r.status for r in results] == [CONFIRMED] * 3 + [WAITLISTED] * 3
     assert [attendance.waitlist_position(r) for r in results] == [None, None, None, 1, 2, 3]
-    assert seminar.confirmed_count() == 3 and seminar.is_full and seminar.seats_left == 0
+    assert seminar.confirmed_count() == 3 and seminar.seats_left == 0
     assert attendance.counts(seminar) == {"capacity": 3, "confirmed": 3, "waitlisted": 3,
                                           "seats_left": 0}
     rows = attendance.listing(seminar)
@@ -168,11 +168,11 @@ def test_capacity_cannot_go_below_the_confirmed_count(app_ctx):
     for person in _people(3):
         attendance.register(seminar, person)
     with pytest.raises(InvalidInput) as refused:
-        seminars.set_capacity(seminar, 2)
+        attendance.set_capacity(seminar, 2)
     assert "3" in str(refused.value)
     db.session.expire_all()
     assert seminar.capacity == 3
-    seminars.set_capacity(seminar, 3)  # equal is fine
+    attendance.set_capacity(seminar, 3)  # equal is fine
     assert seminar.capacity == 3
 
 
@@ -237,11 +237,11 @@ def test_a_free_seat_goes_to_the_first_in_line_before_a_newcomer(app_ctx):
     a, b, c = _people(3)
     attendance.register(seminar, a)
     attendance.register(seminar, b)
-    seminars.set_capacity(seminar, 2)  # the freed seat goes to b at once, not to a newcomer
+    attendance.set_capacity(seminar, 2)  # the freed seat goes to b at once, not to a newcomer
     assert _status(b, seminar) == CONFIRMED
     registration = attendance.register(seminar, c)
     assert registration.status == WAITLISTED
-    seminars.set_capacity(seminar, 3)
+    attendance.set_capacity(seminar, 3)
     assert _status(c, seminar) == CONFIRMED
     assert attendance.fill_free_seats(seminar) == []
 
@@ -366,7 +366,7 @@ def test_register_without_a_csrf_token_is_refused(app, client_as):
 
 def test_waiting_list_place_and_promotion_notice(app, client_as, people):
     with app.app_context():
-        seminars.set_capacity(seminars.current_seminar(), 1)
+        attendance.set_capacity(seminars.current_seminar(), 1)
     first, second = client_as("presenter"), client_as("member")
     assert post_form(first, "/register", page_url="/register").status_code == 302
     page = _text(second.get("/register"))
@@ -454,7 +454,7 @@ def _row_id(app, email: str) -> int:
 
 def test_office_manages_the_list(app, client_as, people):
     with app.app_context():
-        seminars.set_capacity(seminars.current_seminar(), 1)
+        attendance.set_capacity(seminars.current_seminar(), 1)
     office = client_as("office")
     page = _text(office.get("/office/attendees"))
     assert 'id="attendee-counts" data-confirmed="0" data-capacity="1"' in page

@@ -148,7 +148,7 @@ def test_the_lock_serialises_count_and_insert(app, monkeypatch):
     from .conftest import create_account
 
     with app.app_context():
-        seminars.set_capacity(seminars.current_seminar(), 1)
+        attendance.set_capacity(seminars.current_seminar(), 1)
         ids = [create_account(f"racer{i}@example.org", f"Người Đua {i}").id for i in range(2)]
 
     original = Seminar.confirmed_count

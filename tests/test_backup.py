@@ -153,7 +153,7 @@ def test_restore_refuses_an_installation_in_use(populated, tmp_path):
 
     # Something changes after the backup; --force takes the installation back to it.
     with app.app_context():
-        seminars.set_capacity(seminars.current_seminar(), 33)
+        attendance.set_capacity(seminars.current_seminar(), 33)
     forced = app.test_cli_runner().invoke(args=["backup", "restore", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert rows_of(app) == rows and files_of(app) == files

@@ -40,7 +40,7 @@ def _token(registration) -> str:
 
 def test_confirmed_people_get_a_code_the_waitlisted_none(app_ctx):
     seminar = seminars.current_seminar()
-    seminars.set_capacity(seminar, 1)
+    attendance.set_capacity(seminar, 1)
     first, second = _people(2)
     confirmed = attendance.register(seminar, first)
     waiting = attendance.register(seminar, second)
@@ -111,7 +111,7 @@ def test_checked_in_once_and_the_earliest_time_wins(app_ctx):
 
 def test_walk_in_only_while_a_seat_is_free(app_ctx):
     seminar = seminars.current_seminar()
-    seminars.set_capacity(seminar, 2)
+    attendance.set_capacity(seminar, 2)
     office = create_account("office@example.org", "Văn Phòng", office=True)
     (person,) = _people(1)
     attendance.register(seminar, person)
@@ -137,7 +137,7 @@ def test_walk_in_only_while_a_seat_is_free(app_ctx):
 def test_register_page_shows_the_code_mail_attaches_it(app, people, client_as):
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         presenter = db.session.get(User, people["presenter"])
         attendance.register(seminar, presenter)
     member = client_as("member")
@@ -220,7 +220,7 @@ def test_door_json_endpoints(app, people, client_as):
 def test_walk_in_form(app, people, client_as):
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
     office = client_as("office")
     response = post_form(office, "/office/checkin/walk-in",
                          {"name": "Đặng Văn Khách", "position": "Phóng viên",

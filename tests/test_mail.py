@@ -383,7 +383,7 @@ def test_remind_failure_stays_in_the_outbox_for_flask_mail_send(app, people, smt
 def test_promotion_mail(app, people, smtp):
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         first = create_account("first@example.org", "Nguyễn Văn Đầu")
         second = create_account("second@example.org", "Trần Thị Sau")
         attendance.register(seminar, first)
@@ -412,7 +412,7 @@ def test_promotion_mail(app, people, smtp):
 def test_booklet_mail_goes_to_the_confirmed_attendees(app, people, smtp):
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 3)
+        attendance.set_capacity(seminar, 3)
         people_on_list = [
             create_account("a1@example.org", "Nguyễn Văn Một"),
             create_account(BLOCKED, "Trần Văn Bị Chặn"),
@@ -478,7 +478,7 @@ def test_a_mail_server_that_is_down_never_fails_the_upload(app, people, smtp):
     # Registration and promotion go on as well.
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         create_account("w@example.org", "Người Chờ")
     member = app.test_client()
     login(member, EMAILS["member"])

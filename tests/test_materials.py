@@ -16,9 +16,9 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from portal import clock
-from portal.access import can_get_materials
 from portal.extensions import db
 from portal.models import Booklet, RegistrationStatus, User
+from portal.policy import can_get_materials
 from portal.services import attendance, previews, seminars, submissions
 from portal.services import materials as materials_service
 from portal.services.booklet import build as booklet_service
@@ -59,7 +59,7 @@ def add_people(app):
         waiting = create_account(EXTRA_EMAILS["waitlisted"], "Đặng Văn Chờ",
                                  position="Phó trưởng phòng")
         attendance.register(seminar, attendee)
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         registration = attendance.register(seminar, waiting)
         assert registration.status == RegistrationStatus.WAITLISTED
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.extensions import db
 from portal.models import Assignment, Seminar, Unit, User
-from portal.services import seminars
+from portal.services import attendance, seminars
 
 from .conftest import ROOT
 
@@ -66,7 +66,7 @@ def _counts():
 def test_load_plan_is_idempotent_and_keeps_edits(app_ctx):
     before = _counts()
     seminar = seminars.current_seminar()
-    seminars.set_capacity(seminar, 15)
+    attendance.set_capacity(seminar, 15)
     result = seminars.load_plan()
     assert result.created == []
     assert _counts() == before

@@ -37,7 +37,7 @@ def _populate(app, *, people: int, revisions: int) -> None:
     uploads shared between the Office and (for paper 2) its presenter."""
     with app.app_context(), clock.frozen(BEFORE):
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, people + 5)
+        attendance.set_capacity(seminar, people + 5)
         office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
         presenter = db.session.scalar(select(User).where(User.email == EMAILS["presenter"]))
         attendance.register(seminar, presenter)

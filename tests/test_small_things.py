@@ -91,7 +91,7 @@ def test_the_audit_log_reads_as_sentences_with_filters_and_csv(app, client_as, p
 def test_a_waitlisted_person_sees_their_place_on_every_refusal(app, client_as, people):
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         attendance.register(seminar, db.session.get(User, people["office"]))
         attendance.register(seminar, db.session.get(User, people["member"]))
     member = client_as("member")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from portal import policy
 from portal.extensions import db
 from portal.models import User
 
@@ -23,7 +24,7 @@ def test_users_create(app):
         user = db.session.scalar(select(User).where(User.email == "truong.phong@example.org"))
         assert user.full_name == "Đỗ Trưởng Phòng"
         assert user.unit.name == "Thanh tra Sở"
-        assert user.is_presenter and not user.is_office
+        assert policy.role(user) == "presenter"
         assert user.check_password("mật-khẩu-dài")
         assert user.password_hash != "mật-khẩu-dài"
 

@@ -1,7 +1,7 @@
 """booklet_build: the claim on the one booklet build running at a time, across processes
 
 Revision ID: 0006_booklet_build
-Revises: 0005_b15
+Revises: 0006_outbox
 Create Date: 2026-12-03 12:10:00
 
 One row (id 1): who builds (owner token, host, pid), when it started, its heartbeat, its
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_booklet_build'
-down_revision = '0005_b15'
+down_revision = '0006_outbox'
 branch_labels = None
 depends_on = None
 

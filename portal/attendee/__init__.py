@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from ..access import require
+from ..policy import require
 
 bp = Blueprint("attendee", __name__)
 require(bp)

@@ -1,7 +1,7 @@
 """/materials: the papers, the booklet, the ZIP and the calendar file.
 
 Every logged-in person sees the page with the agenda (the blueprint's guard sends anonymous
-visitors to /login); the files themselves go only to those ``access.can_get_materials``
+visitors to /login); the files themselves go only to those ``policy.can_get_materials``
 allows — the one rule, applied by ``_files`` to every file route.
 """
 
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import links
-from ..access import can_get_materials
+from ..policy import can_get_materials
 from ..services import attendance, previews, programme
 from ..services import materials as service
 from ..services.errors import NotFound

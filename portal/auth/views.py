@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import throttle
+from .. import policy, throttle
 from ..safe_url import safe_next
 from ..services import accounts
 from ..services.errors import PortalError
@@ -13,9 +13,9 @@ from .forms import ChangePasswordForm, LoginForm
 
 
 def _home_for(user) -> str:
-    if user.is_office:
+    if policy.is_office(user):
         return url_for("office.index")
-    if user.is_presenter:
+    if policy.shows_my_papers(user):
         return url_for("presenter.papers")
     return url_for("public.index")
 

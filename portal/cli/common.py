@@ -8,6 +8,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from .. import policy
 from ..extensions import db
 from ..models import Seminar, User
 from ..services import accounts, seminars
@@ -52,6 +53,6 @@ def office_account(email: str | None) -> User | None:
     if not email:
         return None
     user = accounts.find_by_email(email)
-    if user is None or not user.is_office:
+    if not policy.is_office(user):
         fail(f"{email} is not an Office account.")
     return user

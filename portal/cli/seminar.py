@@ -8,7 +8,7 @@ import click
 from flask import current_app
 
 from .. import clock
-from ..services import seminars
+from ..services import attendance, seminars
 from .common import PortalGroup, current_seminar, fail
 
 seminar_cli = PortalGroup("seminar", help="The seminar: load the plan, show it, change its "
@@ -87,5 +87,5 @@ def set_capacity(capacity: str):
         value = int(capacity)
     except ValueError:
         fail(f"“{capacity}” is not a whole number.")
-    seminars.set_capacity(current_seminar(), value)
+    attendance.set_capacity(current_seminar(), value)
     click.echo(f"Capacity: {value}")

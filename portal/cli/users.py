@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .. import policy
 from ..services import accounts
 from .common import PortalGroup, fail
 
@@ -26,7 +27,7 @@ def create_user(email, name, office, unit, position, password):
     user, _ = accounts.create_user(accounts.NewUser(
         email=email, name=name, password=password, position=position, unit=unit,
         office=office))
-    role = "office" if user.is_office else ("presenter" if user.is_presenter else "member")
+    role = policy.role(user)
     click.echo(f"Created {user.email} ({user.full_name}, {role})")
 
 

@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from ..access import is_office, require
+from ..policy import is_office, require
 
 bp = Blueprint("office", __name__)
 require(bp, is_office)

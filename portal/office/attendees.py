@@ -3,9 +3,7 @@ sign-in sheet). Every change goes through ``services.attendance``."""
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,12 +11,11 @@ from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.validators import AnyOf, DataRequired
 
 from .. import confirm
-from ..extensions import db
 from ..forms import PortalForm
-from ..models import User
 from ..services import attendance, seminars, signin_sheet
 from ..services.errors import NotFound, PortalError
 from ..services.vietnamese_order import sort_people
+from ..web.files import send_generated
 from . import bp
 
 
@@ -79,13 +76,13 @@ def attendees_add():
     form = _add_form(seminar)
     if not form.validate_on_submit():
         return _render(seminar, 400, add_form=form)
-    user = db.session.get(User, form.user_id.data)
-    if user is None:
-        abort(404)
     try:
-        registration = attendance.register(seminar, user, actor=current_user, by_office=True)
+        registration = attendance.add_by_office(seminar, form.user_id.data, actor=current_user)
+    except NotFound:
+        abort(404)
     except PortalError as error:
         return _render(seminar, error.status, str(error))
+    user = registration.user
     if registration.status == attendance.CONFIRMED:
         flash(_("%(name)s is confirmed.", name=user.full_name), "success")
     else:
@@ -193,20 +190,14 @@ def attendees_self_registration():
     return redirect(url_for(".attendees"))
 
 
-def _download(data: bytes, mimetype: str, name: str, attachment: bool):
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=attachment,
-                         download_name=name, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/attendees.csv")
 def attendees_csv():
     data = attendance.export_csv(seminars.current_seminar())
-    return _download(data, "text/csv", "danh-sach-dai-bieu.csv", True)
+    return send_generated(data, "text/csv", "danh-sach-dai-bieu.csv")
 
 
 @bp.get("/attendees.pdf")
 def attendees_pdf():
     data = signin_sheet.render_pdf(seminars.current_seminar())
-    return _download(data, "application/pdf", "danh-sach-dai-bieu-tham-du.pdf", False)
+    return send_generated(data, "application/pdf", "danh-sach-dai-bieu-tham-du.pdf",
+                          attachment=False)

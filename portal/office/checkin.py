@@ -4,10 +4,9 @@ the count. The page's script (static/js/checkin.js) talks JSON to ``checkin_chec
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
-from flask import flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +18,7 @@ from .. import clock
 from ..forms import PortalForm
 from ..services import attendance_xlsx, checkin, seminars, signin_sheet
 from ..services.errors import PortalError
+from ..web.files import send_generated
 from . import bp
 
 CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
@@ -116,19 +116,14 @@ def checkin_walk_in():
 @bp.get("/attendees.xlsx")
 def attendees_xlsx():
     data = attendance_xlsx.export_xlsx(seminars.current_seminar())
-    response = send_file(
-        io.BytesIO(data), as_attachment=True, download_name="danh-sach-dai-bieu.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_generated(
+        data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "danh-sach-dai-bieu.xlsx")
 
 
 @bp.get("/attendees/arrivals.pdf")
 def attendees_arrivals_pdf():
     """The sign-in sheet pre-filled with the check-in times."""
     data = signin_sheet.render_pdf(seminars.current_seminar(), with_times=True)
-    response = send_file(io.BytesIO(data), mimetype="application/pdf",
-                         download_name="danh-sach-dai-bieu-co-mat.pdf", max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_generated(data, "application/pdf", "danh-sach-dai-bieu-co-mat.pdf",
+                          attachment=False)

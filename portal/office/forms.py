@@ -3,6 +3,7 @@ from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import LocalDateTimeField, PortalForm
+from ..models import MIN_CAPACITY
 
 
 class DeadlineForm(PortalForm):
@@ -13,7 +14,8 @@ class DeadlineForm(PortalForm):
 
 class CapacityForm(PortalForm):
     capacity = IntegerField(_l("Capacity (seats)"),
-                            validators=[DataRequired(), NumberRange(min=1, max=10000)])
+                            validators=[DataRequired(),
+                                        NumberRange(min=MIN_CAPACITY, max=10000)])
     submit = SubmitField(_l("Save the capacity"))
 
 

@@ -3,9 +3,7 @@ place, then the .docx (to finish in Word) or the same draft as PDF. Nothing is s
 
 from __future__ import annotations
 
-import io
-
-from flask import render_template, send_file
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length
@@ -13,6 +11,7 @@ from wtforms.validators import Length
 from ..forms import PortalForm
 from ..services import seminars
 from ..services.errors import PortalError
+from ..web.files import send_generated
 from . import bp
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -64,7 +63,5 @@ def minutes_post():
             mimetype, suffix, attachment = DOCX_TYPE, "docx", True
     except PortalError as error:
         return _render(seminar, form, str(error), error.status)
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=attachment,
-                         download_name=minutes_service.filename(seminar, suffix), max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_generated(data, mimetype, minutes_service.filename(seminar, suffix),
+                          attachment=attachment)

@@ -5,12 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock, confirm
-from ..presenter.forms import UploadForm
-from ..presenter.views import handle_upload
-from ..services import audit, programme, seminars, submissions
+from ..services import attendance, audit, programme, seminars, submissions
 from ..services import audit_log as audit_log_service
 from ..services import people as people_service
 from ..services.errors import NeedsConfirmation, NotFound, PortalError
+from ..web.uploads import UploadForm, handle_upload, render_paper
 from . import bp
 from .forms import (
     ActionForm,
@@ -133,8 +132,6 @@ def paper(position: int):
 
 
 def _render_paper(assignment, form, extension_form, status=200, warnings=None):
-    from ..presenter.views import render_paper
-
     return render_paper(
         assignment, form, status, template="office/paper.html",
         upload_anytime=True, form_action=url_for(".paper", position=assignment.position),
@@ -274,7 +271,7 @@ def _save_settings(seminar, sent, forms) -> str:
         return _("The deadline is now %(when)s (Vietnam time).",
                  when=clock.format_datetime(seminar.deadline, seconds=True))
     if sent is capacity_form:
-        seminars.set_capacity(seminar, capacity_form.capacity.data, current_user)
+        attendance.set_capacity(seminar, capacity_form.capacity.data, current_user)
         return _("The capacity is now %(n)d seats.", n=seminar.capacity)
     if sent is session_form:
         seminars.set_session(seminar, session_form.start.data, session_form.end.data,

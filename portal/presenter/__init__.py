@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from ..access import may_use_papers, require
+from ..policy import may_use_papers, require
 
 bp = Blueprint("presenter", __name__)
 require(bp, may_use_papers)  # presenters and the Office; each paper's page checks its unit

@@ -3,11 +3,10 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import text
 
-from ..extensions import db
+from .. import database, policy
 from ..safe_url import safe_next
-from ..services import attendance, programme, submissions
+from ..services import accounts, attendance, programme
 from ..services.seminars import find_seminar
 from ..settings import LANGUAGES
 from . import bp
@@ -27,12 +26,12 @@ def _next_step(seminar) -> dict:
     if not current_user.is_authenticated:
         return {"kind": "anonymous"}
     registration = current_user.registration_for(seminar)
-    own = [a for a in seminar.assignments if a.unit_id == current_user.unit_id]
     return {
-        "kind": "office" if current_user.is_office else "member",
+        "kind": "office" if policy.is_office(current_user) else "member",
         "registration": registration,
         "place": attendance.waitlist_position(registration),
-        "papers": [a for a in own if submissions.can_submit(current_user, a)],
+        "papers": [a for a in seminar.assignments if a.unit_id == current_user.unit_id
+                   and policy.may_submit(current_user, a)],
         "registration_open": seminar.registration_open,
     }
 
@@ -42,15 +41,14 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
-        if current_user.is_authenticated and current_user.locale != lang:
-            current_user.locale = lang
-            db.session.commit()
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, lang)
     return redirect(safe_next(request.form.get("next")) or url_for("public.index"))
 
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(text("SELECT 1"))
+    database.ping()
     return {"status": "ok"}
 
 

@@ -297,3 +297,10 @@ def set_active(user: User, active: bool, actor: User | None = None) -> User:
     audit.record("user.activate" if active else "user.deactivate", actor, target=user.email)
     db.session.commit()
     return user
+
+
+def set_locale(user: User, lang: str) -> None:
+    """Remember the language ``user`` chose for the next visit."""
+    if user.locale != lang:
+        user.locale = lang
+        db.session.commit()

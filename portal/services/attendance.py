@@ -15,6 +15,8 @@ Rules:
   transaction (``notifications.promoted``).
 - While self-registration is closed only the Office adds people.
 - The Office promotes by hand (when a seat is free) and moves people to the waiting list.
+- The capacity is at least ``MIN_CAPACITY`` (the database's check constraint) and never below
+  the number already confirmed; seats a higher capacity frees go to the first in line at once.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..database import lock_seminar
 from ..extensions import db
-from ..models import Registration, RegistrationStatus, Seminar, User
+from ..models import MIN_CAPACITY, Registration, RegistrationStatus, Seminar, User
 from . import audit, notifications
 from .errors import (
     AlreadyRegistered,
@@ -310,7 +312,7 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
     if actor is None and not by_office:
         actor = user
     if by_office is None:
-        by_office = bool(getattr(actor, "is_office", False))
+        by_office = policy.is_office(actor)
     if not user.active:
         raise InvalidInput(_l("The account %(email)s is deactivated."), email=user.email)
     with _locked(seminar):
@@ -340,6 +342,15 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
                      place=waitlist_position(registration))
         db.session.commit()
     return registration
+
+
+def add_by_office(seminar: Seminar, user_id: int, actor: User | None = None) -> Registration:
+    """The Office puts the account ``user_id`` on the list (see ``register``); NotRegistered
+    when there is no such account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotRegistered(_l("There is no such account."))
+    return register(seminar, user, actor=actor, by_office=True)
 
 
 def _already(user: User, actor: User | None) -> AlreadyRegistered:
@@ -438,6 +449,30 @@ def move(registration: Registration, status: RegistrationStatus | str,
     if status == CONFIRMED:
         return promote(registration, actor)
     return move_to_waitlist(registration, actor)
+
+
+def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> int:
+    """Change the cap: refused below ``MIN_CAPACITY`` or below the number already confirmed;
+    the seats a higher cap frees go to the first in line in the same transaction. Commits."""
+    if capacity < MIN_CAPACITY:
+        raise InvalidInput(_l("The capacity must be a whole number of at least %(min)d."),
+                           min=MIN_CAPACITY)
+    # Under the seminar's lock no registration slips in between the count and the change.
+    with _locked(seminar):
+        confirmed_now = seminar.confirmed_count()
+        if capacity < confirmed_now:
+            raise InvalidInput(
+                _l("%(confirmed)d people are already confirmed; the capacity cannot be lower "
+                   "than that. Remove people from the list first."),
+                confirmed=confirmed_now,
+            )
+        old = seminar.capacity
+        seminar.capacity = capacity
+        audit.record("seminar.set_capacity", actor, target=str(seminar.id), old=old,
+                     new=capacity)
+        _fill_free_seats(seminar, actor, reason="capacity")
+        db.session.commit()
+    return capacity
 
 
 def fill_free_seats(seminar: Seminar, actor: User | None = None) -> list[Registration]:

@@ -1,7 +1,7 @@
 """The seminar's materials for the people on the list: the papers, the newest final
 booklet, everything as one ZIP, and the session as a calendar file.
 
-Who may have the files is decided by ``access.can_get_materials``; this module only says what
+Who may have the files is decided by ``policy.can_get_materials``; this module only says what
 the files are. Nothing here reads a whole file into memory: single files are sent by
 ``Storage.send`` and the ZIP is a ``zipstream-ng`` stream that reads each file in chunks while
 the response goes out.

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock, plan
-from ..database import lock_seminar
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -59,6 +58,19 @@ def find_seminar(*, with_revisions: bool = False) -> Seminar | None:
         for assignment in assignments:
             set_committed_value(assignment, "submissions", revisions[assignment.id])
     return seminar
+
+
+def unit_papers(user: User) -> tuple[Seminar | None, list[Assignment]]:
+    """The seminar and the papers ``user``'s unit owns in it, in programme order, with their
+    revisions ("My papers"); no papers for someone without a unit."""
+    seminar = find_seminar()
+    if seminar is None or user.unit_id is None:
+        return seminar, []
+    return seminar, list(db.session.scalars(
+        select(Assignment)
+        .where(Assignment.seminar_id == seminar.id, Assignment.unit_id == user.unit_id)
+        .options(selectinload(Assignment.submissions))
+        .order_by(Assignment.position)))
 
 
 @dataclass
@@ -232,31 +244,6 @@ def set_deadline(seminar: Seminar, text: str, actor: User | None = None,
                  old=clock.isoformat_local(old), new=clock.isoformat_local(instant))
     db.session.commit()
     return instant
-
-
-def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> int:
-    """Change the cap; refused below zero or below the number already confirmed."""
-    if capacity < 1:
-        raise InvalidInput(_l("The capacity must be a whole number of at least 1."))
-    # Lock the seminar so that no registration slips in between the count and the change.
-    lock_seminar(seminar)
-    confirmed = seminar.confirmed_count()
-    if capacity < confirmed:
-        db.session.rollback()
-        raise InvalidInput(
-            _l("%(confirmed)d people are already confirmed; the capacity cannot be lower than "
-               "that. Remove people from the list first."),
-            confirmed=confirmed,
-        )
-    from . import attendance  # attendance builds on this module
-
-    old = seminar.capacity
-    seminar.capacity = capacity
-    audit.record("seminar.set_capacity", actor, target=str(seminar.id), old=old, new=capacity)
-    # Seats that a higher capacity frees go to the first in line, in this same transaction.
-    attendance._fill_free_seats(seminar, actor, reason="capacity")
-    db.session.commit()
-    return capacity
 
 
 def summary(seminar: Seminar) -> dict:

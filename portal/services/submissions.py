@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..database import lock_name, lock_row
 from ..extensions import db
 from ..models import Assignment, Seminar, Submission, User
@@ -108,13 +108,8 @@ def assignments_with_revisions(seminar: Seminar) -> list[Assignment]:
     )
 
 
-def can_submit(user: User, assignment: Assignment) -> bool:
-    """The Office, or a presenter (``User.is_presenter``) of the unit that owns the paper."""
-    return bool(user.is_office) or (user.is_presenter and user.unit_id == assignment.unit_id)
-
-
 def check_owner(user: User, assignment: Assignment) -> None:
-    if not can_submit(user, assignment):
+    if not policy.may_submit(user, assignment):
         raise NotYourAssignment(_l("This paper is assigned to another unit."))
 
 
@@ -158,7 +153,7 @@ def upload(
     placed: list[str] = []  # what this upload put in the folder: removed again on failure
     check = _Check(received, storage)
     try:
-        if late and not user.is_office:
+        if not policy.on_time(user, assignment, arrived):
             raise _deadline_passed(assignment)
         if received.size == 0:
             raise InvalidDocument(MESSAGES["empty"])
@@ -194,7 +189,7 @@ def _admit(assignment: Assignment, user: User, filename: str) -> str:
     filename = clean_filename(filename)
     if not filename:
         raise InvalidInput(_l("Choose a file to upload."))
-    if not user.is_office and not assignment.is_open():
+    if not policy.on_time(user, assignment):
         raise _deadline_passed(assignment)
     return filename
 

@@ -83,7 +83,7 @@ def _setup(app):
                                         "Chuyên ngành", position="Trưởng phòng")
         seminar = seminars.current_seminar()
         seminars.set_deadline(seminar, "01/01/2099")
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         attendee = create_account("attendee@example.org", "Đại Biểu Dự Họp")
         attendance.register(seminar, attendee)
         waiting = create_account("waitlisted@example.org", "Lê Văn Chờ")

@@ -38,7 +38,7 @@ def _world(app):
             "presenter@example.org", "Trần Văn Trình Bày",
             unit="Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành")
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 2)
+        attendance.set_capacity(seminar, 2)
         for n, name in enumerate(["Phạm Thị Hồng Nhung", "Lê Văn Quang Vinh",
                                   "Hoàng Minh Chờ Đợi"], start=1):
             attendance.register(seminar, create_account(f"p{n}@example.org", name))

@@ -51,7 +51,7 @@ def _checked_in(app, email: str):
 def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
     with live_app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 6)
+        attendance.set_capacity(seminar, 6)
         create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
                        office=True)
         people = {key: create_account(f"{key}@example.org", name, position="Chuyên viên",

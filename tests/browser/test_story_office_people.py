@@ -222,7 +222,7 @@ def _seat_story(live_app):
         create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
                        office=True)
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         a = create_account("a@example.org", "Nguyễn Văn A")
         b = create_account("b@example.org", "Trần Thị B")
         attendance.register(seminar, a)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale, gettext
 
-from portal.services import seminars
+from portal.services import attendance, seminars
 
 from ..conftest import PASSWORD, create_account
 from .conftest import screenshot
@@ -21,7 +21,7 @@ def _login(page, base: str, email: str) -> None:
 
 def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, page):
     with live_app.app_context():
-        seminars.set_capacity(seminars.current_seminar(), 1)
+        attendance.set_capacity(seminars.current_seminar(), 1)
         create_account("a@example.org", "Nguyễn Văn Ánh", position="Trưởng phòng",
                        unit="Thanh tra Sở")
         create_account("b@example.org", "Trần Thị Bảo", position="Phó Giám đốc Sở")
