@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,9 +24,9 @@ from portal.services import weasy
 from portal.services.booklet import merge as assemble
 from portal.services.booklet.front import agency_lines
 from portal.services.booklet.parts import BookletResult, FrontMatter, Part, plan_starts
-from portal.services.documents import convert
-from portal.services.documents.convert import CONVERTER_VERSION, ConversionError, normalise
+from portal.services.documents.convert import ConversionError, normalise
 from portal.services.documents.notes import Note
+from portal.services.documents.version import CONVERTER_VERSION
 from tests import docmaker
 from tests.docmaker import A4, LETTER
 
@@ -585,7 +586,12 @@ def test_legacy_vietnamese_font_gets_a_note(tmp_path):
 
 def test_converter_version_is_a_stable_hash():
     assert re.fullmatch(r"[0-9a-f]{16}", CONVERTER_VERSION)
-    assert convert._converter_version() == CONVERTER_VERSION
+    # Stable: another process (another worker, the command line) computes the same version.
+    other = subprocess.run(
+        [sys.executable, "-c", "from portal.services.documents.version import CONVERTER_VERSION;"
+         "print(CONVERTER_VERSION)"], cwd=Path(__file__).resolve().parents[1],
+        capture_output=True, text=True, check=True, timeout=120)
+    assert other.stdout.strip() == CONVERTER_VERSION
 
 
 def hostile_pdf(path: Path) -> Path:

@@ -1,11 +1,9 @@
-from flask import Blueprint
+"""The attendee pages: the blueprint (``blueprint.py``) and the modules that add its routes."""
 
-from ..policy import require
+# isort: off
+from . import views  # noqa: F401
+from . import materials  # noqa: F401  (papers, booklet, ZIP, calendar)
+# isort: on
+from .blueprint import bp
 
-bp = Blueprint("attendee", __name__)
-require(bp)
-
-from . import views  # noqa: E402,F401
-
-# isort: split
-from . import materials  # noqa: E402,F401  (papers, booklet, ZIP, calendar)
+__all__ = ["bp"]

@@ -20,7 +20,7 @@ from ..services import materials as service
 from ..services.errors import NotFound
 from ..services.seminars import current_seminar, find_seminar
 from ..storage import content_disposition, get_storage
-from . import bp
+from .blueprint import bp
 
 
 def _bare_seminar():

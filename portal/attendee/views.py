@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import confirm
 from ..services import attendance, checkin, seminars
 from ..services.errors import PortalError
-from . import bp
+from .blueprint import bp
 from .forms import CancelForm, RegisterForm
 
 # Endpoints that show the promotion notice themselves (or should not consume it).

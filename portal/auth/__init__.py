@@ -1,8 +1,9 @@
-from flask import Blueprint
+"""The auth pages: the blueprint (``blueprint.py``) and the modules that add its routes."""
 
-bp = Blueprint("auth", __name__)
+# isort: off
+from . import views  # noqa: F401
+from . import recovery  # noqa: F401  (forgotten passwords, forced change)
+# isort: on
+from .blueprint import bp
 
-from . import views  # noqa: E402,F401
-
-# isort: split
-from . import recovery  # noqa: E402,F401  (forgotten passwords, forced change)
+__all__ = ["bp"]

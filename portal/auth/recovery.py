@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import throttle
 from ..services import accounts, people
 from ..services.errors import PortalError
-from . import bp
+from .blueprint import bp
 from .forms import ForgotForm, ResetForm
 
 # Every request for a link counts (the answer is the same whether the address exists or not),

@@ -8,7 +8,7 @@ from .. import policy, throttle
 from ..safe_url import safe_next
 from ..services import accounts
 from ..services.errors import PortalError
-from . import bp
+from .blueprint import bp
 from .forms import ChangePasswordForm, LoginForm
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ..fileio import write_atomically
-from ..services import minutes
 from .common import PortalGroup, current_seminar
 
 minutes_cli = PortalGroup("minutes", help="The minutes of the seminar (biên bản), drafted.")
@@ -22,6 +21,8 @@ minutes_cli = PortalGroup("minutes", help="The minutes of the seminar (biên b�
 @click.option("--place", default="", help="The place of the meeting (default: the venue).")
 def minutes_draft(out: Path, chair: str, secretary: str, number: str, place: str):
     """Write the draft minutes: attendance, agenda, a section per paper, signatures."""
+    from ..services import minutes  # python-docx and pikepdf: only for this command
+
     seminar = current_seminar()
     details = minutes.MinutesDetails(chair=chair, secretary=secretary, number=number,
                                      place=place)

@@ -16,7 +16,7 @@ from ..services import attendance, seminars, signin_sheet
 from ..services.errors import NotFound, PortalError
 from ..services.vietnamese_order import sort_people
 from ..web.files import send_generated
-from . import bp
+from .blueprint import bp
 
 
 class AddAttendeeForm(PortalForm):

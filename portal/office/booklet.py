@@ -17,7 +17,7 @@ from ..services.booklet import editions, preflight
 from ..services.booklet import progress as build_progress
 from ..services.errors import PortalError
 from ..storage import get_storage
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 
 

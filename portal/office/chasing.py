@@ -12,7 +12,7 @@ from .. import confirm
 from ..services import materials as materials_service
 from ..services import reminders, seminars
 from ..storage import content_disposition, get_storage
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 
 SKIP_LABELS = {

@@ -19,7 +19,7 @@ from ..forms import PortalForm
 from ..services import attendance_xlsx, checkin, seminars, signin_sheet
 from ..services.errors import PortalError
 from ..web.files import send_generated
-from . import bp
+from .blueprint import bp
 
 CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import ReminderSent
 from ..services import mail, outbox
 from ..services.errors import NotFound, PortalError
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 
 

@@ -12,7 +12,7 @@ from ..forms import PortalForm
 from ..services import seminars
 from ..services.errors import PortalError
 from ..web.files import send_generated
-from . import bp
+from .blueprint import bp
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

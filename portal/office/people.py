@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import confirm
 from ..services import accounts, people
 from ..services.errors import InvalidInput, NotFound, PortalError
-from . import bp
+from .blueprint import bp
 from .forms import ActionForm
 from .people_forms import ImportCommitForm, ImportForm, NewPersonForm, PersonForm
 

@@ -10,7 +10,7 @@ from ..services import audit_log as audit_log_service
 from ..services import people as people_service
 from ..services.errors import NeedsConfirmation, NotFound, PortalError
 from ..web.uploads import UploadForm, handle_upload, render_paper
-from . import bp
+from .blueprint import bp
 from .forms import (
     ActionForm,
     CapacityForm,

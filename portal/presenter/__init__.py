@@ -1,8 +1,8 @@
-from flask import Blueprint
+"""The presenter pages: the blueprint (``blueprint.py``) and the modules that add its routes."""
 
-from ..policy import may_use_papers, require
+# isort: off
+from . import views  # noqa: F401
+# isort: on
+from .blueprint import bp
 
-bp = Blueprint("presenter", __name__)
-require(bp, may_use_papers)  # presenters and the Office; each paper's page checks its unit
-
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

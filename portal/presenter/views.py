@@ -11,7 +11,7 @@ from ..services.seminars import current_seminar, unit_papers
 from ..storage import get_storage
 from ..web.files import send_page_picture
 from ..web.uploads import PRINT_PREVIEW_PAGES, UploadForm, handle_upload, render_paper
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/papers")

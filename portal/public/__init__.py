@@ -1,5 +1,8 @@
-from flask import Blueprint
+"""The public pages: the blueprint (``blueprint.py``) and the modules that add its routes."""
 
-bp = Blueprint("public", __name__)
+# isort: off
+from . import views  # noqa: F401
+# isort: on
+from .blueprint import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -9,7 +9,7 @@ from ..safe_url import safe_next
 from ..services import accounts, attendance, programme
 from ..services.seminars import find_seminar
 from ..settings import LANGUAGES
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/")

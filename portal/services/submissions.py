@@ -39,8 +39,8 @@ from ..settings import converted_path
 from ..storage import AlreadyExists, Received, Storage, StorageError, TooLarge, get_storage
 from . import audit, notifications
 from .documents import checker, notes
-from .documents.convert import CONVERTER_VERSION
 from .documents.results import MESSAGES, CheckResult, DocumentRefused
+from .documents.version import CONVERTER_VERSION
 from .errors import (
     DeadlinePassed,
     DocumentTooLarge,

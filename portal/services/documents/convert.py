@@ -21,7 +21,6 @@ Results are cacheable by ``(sha256 of the upload, CONVERTER_VERSION)``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import zipfile
@@ -40,20 +39,7 @@ from .wordfonts import docx_font_notes
 
 log = logging.getLogger(__name__)
 
-# Bump when the conversion code changes in a way that changes its output.
-_CODE_VERSION = "3-libreoffice-prepress-fonts"
-
 _WORD_KINDS = frozenset({"docx", "doc", "odt"})
-
-
-def _converter_version() -> str:
-    digest = hashlib.sha256()
-    digest.update(_CODE_VERSION.encode())
-    digest.update(office.REGISTRY.encode())
-    return digest.hexdigest()[:16]
-
-
-CONVERTER_VERSION: str = _converter_version()
 
 
 class ConversionError(Exception):
