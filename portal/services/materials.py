@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import contains_eager
 from zipstream import ZIP_STORED, ZipStream
 
 from .. import clock
@@ -74,6 +75,22 @@ def current_revision(seminar: Seminar, position: int) -> Submission | None:
     if row is None:
         get_assignment(seminar, position)  # raises NotFound with its message
     return row[1] if row is not None else None
+
+
+def current_revisions(seminar: Seminar) -> list[Submission]:
+    """The current revision of every submitted paper, in the order of the agenda, each with its
+    assignment: one query, whatever the number of papers and revisions."""
+    newest = (select(Submission.assignment_id, func.max(Submission.number).label("number"))
+              .join(Assignment, Assignment.id == Submission.assignment_id)
+              .where(Assignment.seminar_id == seminar.id)
+              .group_by(Submission.assignment_id).subquery())
+    return list(db.session.scalars(
+        select(Submission)
+        .join(newest, and_(Submission.assignment_id == newest.c.assignment_id,
+                           Submission.number == newest.c.number))
+        .join(Submission.assignment)
+        .options(contains_eager(Submission.assignment))
+        .order_by(Assignment.position)))
 
 
 def mimetype(revision: Submission) -> str:
@@ -138,15 +155,12 @@ def zip_plan(seminar: Seminar, storage: Storage, include_booklet: bool = True) -
     entries: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     instants: list[datetime] = []
-    for item in papers(seminar):
-        revision = item.revision
-        if revision is None:
-            continue
+    for revision in current_revisions(seminar):
+        position = revision.assignment.position
         if not storage.exists(revision.stored_path):
-            log.error("paper %d: stored file %s is missing", item.assignment.position,
-                      revision.stored_path)
+            log.error("paper %d: stored file %s is missing", position, revision.stored_path)
             continue
-        name = f"{item.assignment.position:02d} - {download_name(revision)}"
+        name = f"{position:02d} - {download_name(revision)}"
         entries.append((revision.stored_path, name))
         digest.update(f"{name}\0{revision.sha256}\n".encode())
         instants.append(revision.uploaded_at)
