@@ -7,6 +7,7 @@ Instants are stored as naive UTC in the database and come back as aware UTC date
 from __future__ import annotations
 
 import enum
+import json
 import secrets
 from datetime import date, datetime
 
@@ -338,6 +339,21 @@ class Booklet(db.Model):
     stored_path: Mapped[str] = mapped_column(String(500), unique=True)
     # JSON list of {"position", "submission_id", "start_page", "pages"}
     contents: Mapped[str] = mapped_column(Text, default="[]")
+
+    @property
+    def contents_data(self) -> dict:
+        """``contents`` parsed, in this one place: {"front_pages", "parts", "editions"}. An older
+        row's bare list of parts reads as {"parts": [...]}; anything unreadable as {}."""
+        try:
+            data = json.loads(self.contents or "{}")
+        except ValueError:
+            return {}
+        if isinstance(data, list):
+            return {"parts": data}
+        return data if isinstance(data, dict) else {}
+
+    def set_contents(self, data: dict) -> None:
+        self.contents = json.dumps(data, ensure_ascii=False)
 
     built_by: Mapped[User | None] = relationship()
 

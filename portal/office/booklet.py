@@ -9,13 +9,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import confirm
-from ..extensions import db
 from ..models import Booklet
 from ..services import attendance, previews, seminars
 from ..services.booklet import build as booklet_service
 from ..services.booklet import editions, preflight
 from ..services.booklet import progress as build_progress
-from ..services.errors import PortalError
+from ..services.errors import NotFound, PortalError
 from ..storage import get_storage
 from .blueprint import bp
 from .forms import ActionForm
@@ -85,10 +84,10 @@ def booklet_progress():
 
 
 def _booklet_or_404(booklet_id: int) -> Booklet:
-    item = db.session.get(Booklet, booklet_id)
-    if item is None:
+    try:
+        return booklet_service.get(booklet_id)
+    except NotFound:
         abort(404)
-    return item
 
 
 @bp.get("/booklet/<int:booklet_id>.pdf")

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import ReminderSent
-from ..services import mail, outbox
+from ..services import mail, outbox, reminders
 from ..services.errors import NotFound, PortalError
 from .blueprint import bp
 from .forms import ActionForm
@@ -19,14 +15,12 @@ from .forms import ActionForm
 @bp.get("/mail")
 def mail_log():
     rows = outbox.recent(limit=200)
-    reminders = list(db.session.scalars(
-        select(ReminderSent).options(selectinload(ReminderSent.assignment))
-        .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(50)))
+    reminders_sent = reminders.recent(limit=50)
     return render_template(
         "office/mail.html",
         rows=rows,
         failed=[row for row in rows if row.status == mail.FAILED],
-        reminders=reminders,
+        reminders=reminders_sent,
         transport=mail.transport_summary(),
     )
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
@@ -139,3 +140,10 @@ def _reminded(assignment: Assignment, deadline: datetime, day) -> bool:
         select(ReminderSent.id).where(ReminderSent.assignment_id == assignment.id,
                                       ReminderSent.deadline == deadline,
                                       ReminderSent.day == day).limit(1)) is not None
+
+
+def recent(limit: int = 50) -> list[ReminderSent]:
+    """The reminders sent, newest first, each with its paper."""
+    return list(db.session.scalars(
+        select(ReminderSent).options(selectinload(ReminderSent.assignment))
+        .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(limit)))

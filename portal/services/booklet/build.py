@@ -29,7 +29,7 @@ from ...storage import Storage, StorageError, get_storage
 from .. import attendance, audit, notifications, programme
 from ..documents.checker import run_checked
 from ..documents.results import DocumentRefused, is_no_space
-from ..errors import BookletNotReady, PortalError, StorageFailed
+from ..errors import BookletNotReady, NotFound, PortalError, StorageFailed
 from ..submissions import assignments_with_revisions, converter_version
 from . import progress as build_progress
 from .parts import (
@@ -246,9 +246,8 @@ def _build(seminar: Seminar, assignments: list[Assignment], actor: User | None, 
         booklet = Booklet(
             seminar_id=seminar.id, built_by=actor, built_at=clock.now(), is_draft=draft,
             pages=result.pages, size=result.size, sha256=result.sha256, stored_path=placed,
-            contents=json.dumps({"front_pages": result.front_pages, "parts": used},
-                                ensure_ascii=False),
         )
+        booklet.set_contents({"front_pages": result.front_pages, "parts": used})
         db.session.add(booklet)
         audit.record("booklet.build", actor, target=placed, draft=draft, pages=result.pages,
                      sha256=result.sha256, seconds=result.seconds)
@@ -319,6 +318,14 @@ def _discard(storage: Storage, placed: str | None) -> None:
         storage.settle(placed)
 
 
+def get(booklet_id: int) -> Booklet:
+    """One booklet by its id (``NotFound`` if there is none)."""
+    booklet = db.session.get(Booklet, booklet_id)
+    if booklet is None:
+        raise NotFound(_l("There is no such booklet."))
+    return booklet
+
+
 def latest(seminar: Seminar, final_only: bool = True) -> Booklet | None:
     query = select(Booklet).where(Booklet.seminar_id == seminar.id)
     if final_only:
@@ -333,17 +340,15 @@ def history(seminar: Seminar, limit: int = 20) -> list[Booklet]:
 
 
 def contents_of(booklet: Booklet) -> list[dict]:
-    try:
-        return list(json.loads(booklet.contents).get("parts", []))
-    except (ValueError, AttributeError):
-        return []
+    parts = booklet.contents_data.get("parts")
+    return list(parts) if isinstance(parts, list) else []
 
 
 def front_pages_of(booklet: Booklet) -> int:
     """How many pages of front matter the build has (its last one is the table of contents)."""
     try:
-        return int(json.loads(booklet.contents).get("front_pages", 0))
-    except (ValueError, AttributeError, TypeError):
+        return int(booklet.contents_data.get("front_pages", 0))
+    except (TypeError, ValueError):
         return 0
 
 

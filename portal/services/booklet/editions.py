@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -36,9 +35,8 @@ def edition_path(booklet: Booklet, edition: str, storage: Storage | None = None)
 
 def editions_of(booklet: Booklet) -> dict[str, dict]:
     """The print editions made from ``booklet``: edition -> {path, sha256, pages, size}."""
-    try:
-        editions = json.loads(booklet.contents).get("editions", {})
-    except (ValueError, AttributeError):
+    editions = booklet.contents_data.get("editions")
+    if not isinstance(editions, dict):
         return {}
     return {name: data for name, data in editions.items() if name in EDITIONS}
 
@@ -78,14 +76,9 @@ def build_edition(booklet: Booklet, edition: str, actor: User | None = None,
         temp.unlink(missing_ok=True)
     data = {"path": relative, "sha256": result.sha256, "pages": result.pages,
             "size": result.size, "blanks": result.blanks}
-    try:
-        contents = json.loads(booklet.contents or "{}")
-    except ValueError:
-        contents = {}
-    if not isinstance(contents, dict):
-        contents = {"parts": contents}
+    contents = booklet.contents_data
     contents.setdefault("editions", {})[edition] = data
-    booklet.contents = json.dumps(contents, ensure_ascii=False)
+    booklet.set_contents(contents)
     audit.record("booklet.edition", actor, target=relative, edition=edition,
                  pages=result.pages, sha256=result.sha256)
     db.session.commit()

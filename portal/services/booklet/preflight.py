@@ -106,8 +106,8 @@ def front_pages_guess(seminar: Seminar) -> int:
         .order_by(Booklet.built_at.desc(), Booklet.id.desc()).limit(1))
     if latest is not None:
         try:
-            return int(json.loads(latest.contents).get("front_pages", FRONT_PAGES_GUESS))
-        except (ValueError, AttributeError):
+            return int(latest.contents_data.get("front_pages", FRONT_PAGES_GUESS))
+        except (TypeError, ValueError):
             pass
     return FRONT_PAGES_GUESS
 
