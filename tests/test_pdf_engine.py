@@ -27,6 +27,7 @@ from portal.services.booklet.parts import BookletResult, FrontMatter, Part, plan
 from portal.services.documents.convert import ConversionError, normalise
 from portal.services.documents.notes import Note
 from portal.services.documents.version import CONVERTER_VERSION
+from portal.settings import FONT_DIR, PROJECT_ROOT
 from tests import docmaker
 from tests.docmaker import A4, LETTER
 
@@ -564,10 +565,10 @@ def test_docx_external_picture_is_left_out_not_fetched(tmp_path, target):
 
 def test_url_fetcher_serves_only_the_project_fonts():
     fetcher = weasy.url_fetcher()
-    font = (weasy.FONT_DIR / "LiberationSerif-Regular.ttf").as_uri()
+    font = (FONT_DIR / "LiberationSerif-Regular.ttf").as_uri()
     assert fetcher(font).read(4) == b"\x00\x01\x00\x00"
     for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd",
-                (weasy.PROJECT_ROOT / "config.py").as_uri(), "ftp://example.org/x",
+                (PROJECT_ROOT / "config.py").as_uri(), "ftp://example.org/x",
                 "data:text/plain;base64,aGk="):
         with pytest.raises(ValueError):
             fetcher(url)

@@ -1,5 +1,6 @@
 """The printable sign-in sheet ("DANH SÁCH ĐẠI BIỂU THAM DỰ"): the confirmed attendees in an
-A4 table made with WeasyPrint, set in the bundled Liberation Serif.
+A4 table made with WeasyPrint, set in the bundled Liberation Serif (the one ``@font-face``
+block of ``weasy``).
 
 Rendered through ``weasy``: one FontConfiguration shared by the stylesheet and the render,
 and a fetcher that serves the bundled font files and nothing else.
@@ -13,24 +14,13 @@ from ..models import Seminar
 from . import attendance, weasy
 
 
-def font_urls() -> dict[str, str]:
-    """The bundled faces' URLs (the template's own @font-face rules name them)."""
-    names = {"regular": (400, "normal"), "bold": (700, "normal"),
-             "italic": (400, "italic"), "bold_italic": (700, "italic")}
-    return {style: (weasy.FONT_DIR / weasy.FONT_FILES[key]).resolve().as_uri()
-            for style, key in names.items()}
-
-
-make_url_fetcher = weasy.url_fetcher
-
-
 def render_html(seminar: Seminar, with_times: bool = False) -> str:
     """``with_times``: after the door, pre-filled with each person's check-in time."""
     people = attendance.entries(seminar)
     people = [row for row in people if row["status"] == attendance.CONFIRMED.value]
     arrived = sum(1 for row in people if row.get("checked_in_at"))
     return render_template("pdf/signin_sheet.html", seminar=seminar, people=people,
-                           fonts=font_urls(), with_times=with_times, arrived=arrived)
+                           font_face=weasy.font_face_css(), with_times=with_times, arrived=arrived)
 
 
 def render_pdf(seminar: Seminar, with_times: bool = False) -> bytes:

@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FONT_DIR = PROJECT_ROOT / "portal" / "static" / "fonts" / "liberation"
-PDF_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
+from ..settings import FONT_DIR, PDF_TEMPLATE_DIR
+
 FONT_FAMILY = "Liberation Serif"
 FONT_FILES = {
     (400, "normal"): "LiberationSerif-Regular.ttf",

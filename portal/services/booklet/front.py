@@ -17,7 +17,7 @@ from typing import Any
 
 from portal.fileio import write_atomically
 from portal.services import weasy
-from portal.services.weasy import PDF_TEMPLATE_DIR
+from portal.settings import PDF_TEMPLATE_DIR
 
 from .parts import AgendaItem, BookletError, FrontMatter, Part, plan_starts
 

@@ -21,7 +21,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, String
 
 from portal.fileio import write_atomically
-from portal.services.weasy import FONT_DIR
+from portal.settings import FONT_DIR
 
 from .parts import BookletError
 from .places import (
