@@ -166,12 +166,8 @@ def _build(
 def _append_pages(booklet: Pdf, source: Pdf, pages: range) -> None:
     """Append ``source``'s pages with what they need from their document: form fields,
     named destinations of their links, optional content (layers). Their own bookmarks are
-    left behind (the booklet has one per paper). Older pikepdf: a plain page copy."""
-    if hasattr(booklet, "add_pages_from"):
-        booklet.add_pages_from(source, pages, outlines="ignore")
-    else:  # older pikepdf without add_pages_from: the pages alone
-        booklet.pages.extend([source.pages[index] for index in pages])
-
+    left behind (the booklet has one per paper)."""
+    booklet.add_pages_from(source, pages, outlines="ignore")
 
 
 # -- links, outline, labels, metadata -------------------------------------------------------
