@@ -15,34 +15,15 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Booklet, User
-from portal.services import assemble, seminars, submissions
+from portal.models import Booklet
+from portal.services import assemble, seminars
 from portal.services import booklet as booklet_service
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
-from .conftest import csrf_from
-from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
+from .conftest import add_papers, csrf_from
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)
-
-
-def add_papers(app, positions, pages=2):
-    """Upload a paper for each position through the service, as the Office."""
-    with app.app_context(), clock.frozen(BEFORE):
-        seminar = seminars.current_seminar()
-        office = db.session.scalar(select(User).where(User.is_office.is_(True)))
-        for position in positions:
-            assignment = submissions.get_assignment(seminar, position)
-            if position % 2:
-                data = pdf_bytes(pages + position % 3, size=LETTER if position == 3 else A4,
-                                 marker=f"MARKER-{position}")
-                name = f"Tham luận {position}.pdf"
-            else:
-                data = docx_bytes([f"MARKER-{position} Nội dung tham luận số {position}."] * 3,
-                                  heading=f"Tham luận số {position}")
-                name = f"Tham luận {position}.docx"
-            submissions.upload(assignment, office, io.BytesIO(data), name)
 
 
 def text_of(path) -> list[str]:

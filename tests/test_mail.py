@@ -22,7 +22,7 @@ from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, seminars, submissions
 from portal.services import booklet as booklet_service
 
-from .conftest import EMAILS, create_account, csrf_from, login, make_app
+from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload
 from .docmaker import docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam time
@@ -116,13 +116,6 @@ def mail_rows(app) -> list[MailLog]:
         rows = list(db.session.scalars(select(MailLog).order_by(MailLog.id)))
         db.session.expunge_all()
         return rows
-
-
-def upload(client, position: int, data: bytes, filename: str, url: str | None = None):
-    url = url or f"/papers/{position}"
-    token = csrf_from(client.get(url).data)
-    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
 
 
 def remind(app, *args):
