@@ -4,21 +4,50 @@ form with its CSRF token."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from config import TestingConfig, normalise_database_url
 from portal import clock, create_app
 from portal.extensions import db
-from portal.services import accounts, seminars
+from portal.models import User
+from portal.services import accounts, seminars, submissions
+
+from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 PG_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0,
+               message: str | Callable[[], str] = "the condition did not come true",
+               interval: float = 0.05) -> T:
+    """Call ``predicate`` until it returns a true value and return that value; fail the test
+    with ``message`` (a string, or a function giving one) once ``timeout`` seconds have passed.
+
+    The tests wait on conditions with a deadline, never for a fixed time: on a quiet machine
+    they go on at once, on a busy one they wait as long as the deadline allows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(message() if callable(message) else message)
+        time.sleep(interval)
+
 
 DB_BACKENDS = [
     "sqlite",
@@ -148,18 +177,54 @@ def post_form(client, url: str, data: dict | None = None, page_url: str | None =
     return client.post(url, data=payload, **kw)
 
 
+def client_for(app, email: str | None, password: str = PASSWORD):
+    """A test client logged in through the real form as ``email`` (anonymous for None)."""
+    client = app.test_client()
+    if email:
+        response = login(client, email, password)
+        assert response.status_code == 302, (email, response.data[:500])
+    return client
+
+
 @pytest.fixture
 def client_as(app, people):
     """``client_as("office")`` → a test client logged in as that kind of user (or anonymous)."""
 
     def make(kind: str | None):
-        client = app.test_client()
-        if kind:
-            response = login(client, EMAILS[kind])
-            assert response.status_code == 302, response.data[:500]
-        return client
+        return client_for(app, EMAILS[kind] if kind else None)
 
     return make
+
+
+def upload(client, position: int, data: bytes, filename: str, url: str | None = None):
+    """Upload a paper through the real form (its page first, for the CSRF token)."""
+    url = url or f"/papers/{position}"
+    token = csrf_from(client.get(url).data)
+    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+PAPERS_UPLOADED_AT = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time
+
+
+def add_papers(app, positions: Iterable[int], pages: int = 2) -> None:
+    """Upload a paper for each position through the service, as the Office: a PDF for odd
+    positions (paper 3 on Letter paper), a Word document for even ones, each marked
+    ``MARKER-<position>``."""
+    with app.app_context(), clock.frozen(PAPERS_UPLOADED_AT):
+        seminar = seminars.current_seminar()
+        office = db.session.scalar(select(User).where(User.is_office.is_(True)))
+        for position in positions:
+            assignment = submissions.get_assignment(seminar, position)
+            if position % 2:
+                data = pdf_bytes(pages + position % 3, size=LETTER if position == 3 else A4,
+                                 marker=f"MARKER-{position}")
+                name = f"Tham luận {position}.pdf"
+            else:
+                data = docx_bytes([f"MARKER-{position} Nội dung tham luận số {position}."] * 3,
+                                  heading=f"Tham luận số {position}")
+                name = f"Tham luận {position}.docx"
+            submissions.upload(assignment, office, io.BytesIO(data), name)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -171,3 +236,17 @@ def pytest_runtest_makereport(item, call):
                                                                               "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped where CI must run everything: {report.longrepr}"
+
+
+def build_finished(client, timeout: float = 60.0) -> dict:
+    """Wait until the booklet build the Office started is no longer running; its progress
+    (``state`` done or failed, with the message and reason)."""
+    state: dict = {}
+
+    def finished() -> bool:
+        state.clear()
+        state.update(client.get("/office/booklet/progress").json)
+        return state["state"] != "running"
+
+    wait_until(finished, timeout=timeout, message=lambda: f"still building: {state}")
+    return dict(state)

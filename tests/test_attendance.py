@@ -15,8 +15,8 @@ import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext
 from pypdf import PdfReader
-from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
 from portal.models import AuditEvent, MailLog, Registration, RegistrationStatus, User
@@ -119,18 +119,36 @@ def test_cancel_promotes_the_first_in_line_in_one_commit(app_ctx):
                                                      "attendance.promote": c.email}
 
 
-def test_a_failed_promotion_undoes_the_cancellation(app_ctx, monkeypatch):
+def _refuse_promotions() -> None:
+    """A real database fault: the database refuses to write a promotion (a trigger)."""
+    if db.engine.dialect.name == "postgresql":
+        statements = [
+            "CREATE FUNCTION refuse_promotion() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.promoted_notice_pending THEN RAISE EXCEPTION 'promotion failed'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_promotion BEFORE UPDATE ON registration FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_promotion()",
+        ]
+    else:
+        statements = [
+            "CREATE TRIGGER refuse_promotion BEFORE UPDATE ON registration "
+            "WHEN NEW.promoted_notice_pending BEGIN SELECT RAISE(ABORT, 'promotion failed'); END",
+        ]
+    db.session.commit()  # no read lock of ours may stand in the trigger's way
+    for statement in statements:
+        db.session.execute(text(statement))
+    db.session.commit()
+
+
+def test_a_failed_promotion_undoes_the_cancellation(app_ctx):
     seminar = _seminar(capacity=1)
     a, b = _people(2)
     attendance.register(seminar, a)
     attendance.register(seminar, b)
-
-    def broken(registration, promoted):
-        raise RuntimeError("promotion failed")
-
-    monkeypatch.setattr(attendance, "_confirm", broken)
-    with pytest.raises(RuntimeError):
+    _refuse_promotions()
+    with pytest.raises(DBAPIError, match="promotion failed"):
         attendance.cancel(seminar, a)
+    db.session.rollback()  # what the request's teardown does
     assert _status(a, seminar) == CONFIRMED
     assert _status(b, seminar) == WAITLISTED
 

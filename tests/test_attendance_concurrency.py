@@ -153,12 +153,18 @@ def test_the_lock_serialises_count_and_insert(app, monkeypatch):
 
     original = Seminar.confirmed_count
     paused = threading.Event()
+    second_counted = threading.Event()
 
     def slow_count(self):
         value = original(self)
         if threading.current_thread().name == "first":
             paused.set()
-            time.sleep(0.5)
+            # Hold the seat count open while the second registration tries. With the lock it
+            # cannot count before the first commits, so this waits out its whole window (the
+            # behaviour under test is that nothing happens); without the lock it ends at once.
+            second_counted.wait(0.5)
+        else:
+            second_counted.set()
         return value
 
     monkeypatch.setattr(Seminar, "confirmed_count", slow_count)

@@ -23,9 +23,9 @@ from portal.models import User
 from portal.services import attendance, backup, seminars, submissions
 from portal.services.booklet import build as booklet_service
 
-from .conftest import PG_URL, login, make_app
+from .conftest import PG_URL, add_papers, login, make_app
 from .docmaker import pdf_bytes
-from .test_booklet import add_papers
+from .scenarios import run_in_tmpfs
 
 TABLES = ["seminar", "unit", "user_account", "assignment", "submission", "registration",
           "booklet", "audit_event"]
@@ -292,18 +292,33 @@ def test_backup_takes_exactly_the_files_the_snapshot_references(app, people, tmp
     assert (tmp_path / "second.tar.gz").exists()
 
 
-def test_a_failed_backup_leaves_no_partial_archive(app, people, tmp_path, monkeypatch):
-    add_papers(app, [1])
-    out = tmp_path / "backups" / "portal.tar.gz"
+FULL_DISK_BACKUP = r"""
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from tests.conftest import add_papers, create_account, make_app
+from tests.scenarios import fill_up
 
-    def broken(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+folder = Path(sys.argv[1])
+app = make_app(folder)
+with app.app_context():
+    create_account("office@example.org", "Văn Phòng", unit="Văn phòng Sở", office=True)
+add_papers(app, [1, 2, 3])
+backups = folder / "backups"
+fill_up(backups, leave=4 * 1024)  # room for the start of the archive, not for all of it
+result = app.test_cli_runner().invoke(args=["backup", "create", "--out",
+                                            str(backups / "portal.tar.gz")])
+print(json.dumps({"exit": result.exit_code, "output": result.output,
+                  "left": sorted(p.name for p in backups.iterdir())}))
+"""
 
-    monkeypatch.setattr(backup, "_add_file", broken)
-    result = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(out)])
-    assert result.exit_code == 1
-    assert "No space left on device" in result.output
-    assert list(out.parent.iterdir()) == []
+
+def test_a_failed_backup_leaves_no_partial_archive(tmp_path):
+    """A real full disk under the backup folder: the command says so and leaves nothing."""
+    answer = run_in_tmpfs(tmp_path, FULL_DISK_BACKUP, mount="backups", size="1m")
+    assert answer["exit"] == 1, answer["output"]
+    assert "No space left on device" in answer["output"]
+    assert answer["left"] == ["filler"]
 
 
 def test_clear_message_when_the_postgresql_tools_are_missing(monkeypatch):

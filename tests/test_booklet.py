@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import time
 from datetime import UTC, datetime
 
 import pikepdf
@@ -15,36 +14,17 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Booklet, User
-from portal.services import seminars, submissions
+from portal.models import Booklet
+from portal.services import seminars
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import merge as assemble
 from portal.services.booklet.preflight import preflight
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
-from .conftest import csrf_from
-from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
+from .conftest import add_papers, build_finished, csrf_from
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)
-
-
-def add_papers(app, positions, pages=2):
-    """Upload a paper for each position through the service, as the Office."""
-    with app.app_context(), clock.frozen(BEFORE):
-        seminar = seminars.current_seminar()
-        office = db.session.scalar(select(User).where(User.is_office.is_(True)))
-        for position in positions:
-            assignment = submissions.get_assignment(seminar, position)
-            if position % 2:
-                data = pdf_bytes(pages + position % 3, size=LETTER if position == 3 else A4,
-                                 marker=f"MARKER-{position}")
-                name = f"Tham luận {position}.pdf"
-            else:
-                data = docx_bytes([f"MARKER-{position} Nội dung tham luận số {position}."] * 3,
-                                  heading=f"Tham luận số {position}")
-                name = f"Tham luận {position}.docx"
-            submissions.upload(assignment, office, io.BytesIO(data), name)
 
 
 def text_of(path) -> list[str]:
@@ -154,11 +134,7 @@ def test_office_booklet_page_builds_and_shows_progress(app, client_as, people):
                                                        "confirm": "1",
                                                        "kind": "draft"})
     assert built.status_code == 302
-    deadline = time.monotonic() + 60
-    while office.get("/office/booklet/progress").json["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    progress = office.get("/office/booklet/progress").json
+    progress = build_finished(office)
     assert progress["state"] == "done", progress
     with app.app_context():
         item = db.session.scalars(select(Booklet)).one()

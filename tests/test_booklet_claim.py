@@ -21,7 +21,7 @@ from portal.services.booklet import build as booklet_service
 from portal.services.booklet import merge
 from portal.services.booklet import progress as build_progress
 
-from .conftest import csrf_from
+from .conftest import build_finished, csrf_from
 from .test_booklet import add_papers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,10 +162,7 @@ def test_a_failed_build_shows_on_the_page_with_its_reason_until_the_next(app, cl
     page = office.get("/office/booklet")
     assert office.post("/office/booklet/build", data={"csrf_token": csrf_from(page.data),
                                                       "kind": "draft"}).status_code == 302
-    deadline = time.monotonic() + 60
-    while (state := office.get("/office/booklet/progress").json)["state"] == "running":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.05)
+    state = build_finished(office)
     assert state["state"] == "failed" and state["reason"] == "storage_full"
     text = office.get("/office/booklet").get_data(as_text=True)
     assert state["message"] in text and "đầy" in state["message"]

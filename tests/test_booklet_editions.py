@@ -21,8 +21,8 @@ from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
 
 from . import docmaker
-from .conftest import csrf_from
-from .test_booklet import add_papers, text_of
+from .conftest import add_papers, csrf_from
+from .test_booklet import text_of
 
 
 def _norm(text: str) -> str:

@@ -29,7 +29,8 @@ from portal.services.documents.results import MESSAGES, DocumentRefused
 from portal.services.documents.sniff import sniff
 from tests import docmaker
 
-from .test_submissions import BEFORE, rows, stored_files, upload
+from .conftest import upload
+from .test_submissions import BEFORE, rows, stored_files
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DECREE = CORPUS / "vietnamese" / "vbp__30_2020_ND_CP.docx"

@@ -9,8 +9,6 @@ import errno
 import io
 import json
 import os
-import shlex
-import shutil
 import signal
 import socket
 import sqlite3
@@ -37,11 +35,20 @@ from portal.services.booklet import build as booklet_service
 from portal.services.booklet import merge as assemble
 from portal.storage import LEFTOVER_AGE, get_storage
 
-from .conftest import ROOT, create_account, csrf_from, login, make_app
+from .conftest import (
+    add_papers,
+    build_finished,
+    create_account,
+    csrf_from,
+    login,
+    make_app,
+    upload,
+    wait_until,
+)
 from .docmaker import A4, docx_bytes, pdf_bytes
 from .liveserver import GUNICORN, LiveServer, children_of, command_line, free_port
-from .test_booklet import add_papers
-from .test_submissions import BEFORE, upload
+from .scenarios import run_in_tmpfs
+from .test_submissions import BEFORE
 
 requests = pytest.importorskip("requests")
 
@@ -78,6 +85,14 @@ def big_docx(size: int, paragraphs: int = 800) -> bytes:
         archive.writestr(zipfile.ZipInfo("word/media/image1.bin"),
                          os.urandom(max(size - len(buffer.getvalue()), 0)))
     return buffer.getvalue()
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid``: its children, theirs, and so on."""
+    found = children_of(pid)
+    for child in list(found):
+        found.extend(_descendants(child))
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -146,7 +161,7 @@ class RawUpload:
             piece = self.body[self.sent:min(self.sent + chunk, end)]
             self.sock.sendall(piece)
             self.sent += len(piece)
-            time.sleep(pause)
+            time.sleep(pause)  # the behaviour under test: a client that sends slowly
 
     def answer(self) -> bytes:
         data = b""
@@ -178,15 +193,15 @@ def _revisions(live: LiveServer, position: int) -> list[dict]:
 def _back_up(live: LiveServer, killed: int) -> None:
     """Wait for gunicorn's new worker, and for it to answer (it has started the portal)."""
     live.wait_for_workers(1, exclude=(killed,))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         try:
-            if requests.get(live.url + "/healthz", timeout=5).status_code == 200:
-                return
+            return requests.get(live.url + "/healthz", timeout=5).status_code == 200
         except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"no new worker answered:\n{live.log()}")
+            return False
+
+    wait_until(answers, timeout=30, message=lambda: f"no new worker answered:\n{live.log()}",
+               interval=0.1)
 
 
 def _assert_nothing_left(live: LiveServer, before: dict[str, bytes], position: int) -> None:
@@ -205,10 +220,8 @@ def test_worker_killed_while_the_body_arrives(live):
     sending.send(3 * 1024 * 1024)
     # The worker reads the body and Werkzeug spools it (beyond 500 KB) to a temporary file
     # outside the upload folder, unnamed: nothing is in the upload folder yet.
-    deadline = time.monotonic() + 10
-    while _bytes_written(worker) - start < 1024 * 1024:
-        assert time.monotonic() < deadline, "the worker did not read the body"
-        time.sleep(0.01)
+    wait_until(lambda: _bytes_written(worker) - start >= 1024 * 1024, timeout=10,
+               message="the worker did not read the body", interval=0.01)
     assert files_under(live.upload_dir) == before
     os.kill(worker, signal.SIGKILL)
     assert sending.answer() == b""  # the connection closes without an answer
@@ -221,13 +234,10 @@ def test_worker_killed_while_the_file_is_checked(live):
     (worker,) = live.wait_for_workers(1)
     sending = RawUpload(live, 3, big_docx(8 * 1024 * 1024), "Tham luận 8 MB.docx")
     sending.send(len(sending.body), chunk=256 * 1024, pause=0.001)
-    checker = None
-    deadline = time.monotonic() + 30
-    while checker is None:
-        assert time.monotonic() < deadline, f"no checking child appeared:\n{live.log()}"
-        checker = next((pid for pid in children_of(worker)
-                        if "portal.services.documents.worker" in command_line(pid)), None)
-        time.sleep(0.005)
+    checker = wait_until(
+        lambda: next((pid for pid in children_of(worker)
+                      if "portal.services.documents.worker" in command_line(pid)), None),
+        timeout=30, message=lambda: f"no checking child appeared:\n{live.log()}", interval=0.005)
     # The whole file arrived and sits in the worker's temporary folder while it is checked.
     temporary = [name for name in files_under(live.upload_dir) if name not in before]
     assert any(name.startswith(f".tmp/{worker}/upload-") for name in temporary), temporary
@@ -238,12 +248,13 @@ def test_worker_killed_while_the_file_is_checked(live):
     master = live.process.pid
     os.kill(master, signal.SIGSTOP)
     try:
+        family = _descendants(worker)
         os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 1
-        while _alive(checker):
-            assert time.monotonic() < deadline, "the checking child outlived its worker"
-            time.sleep(0.01)
-        time.sleep(0.5)
+        wait_until(lambda: not _alive(checker), timeout=1,
+                   message="the checking child outlived its worker", interval=0.01)
+        # Whatever the checker had started (a converter) is gone too: nobody is left to write.
+        wait_until(lambda: not any(_alive(pid) for pid in family), timeout=10,
+                   message="a process started by the worker outlived it", interval=0.01)
         left = files_under(live.upload_dir)
         assert [name for name in left if name not in before and left[name]] == \
             [name for name in temporary if name.startswith(f".tmp/{worker}/upload-")]
@@ -427,23 +438,14 @@ def test_full_or_read_only_folder_stores_nothing(app, client_as, monkeypatch, fa
 REAL_SCENARIO = r"""
 import json, subprocess, sys
 from pathlib import Path
-folder, root_dir = Path(sys.argv[1]), sys.argv[2]
-sys.path.insert(0, root_dir)
-from portal import clock
+sys.path.insert(0, sys.argv[2])
 from portal.extensions import db
 from portal.models import Submission
-from tests.conftest import create_account, login, make_app
+from tests.conftest import upload
 from tests.docmaker import pdf_bytes
-from tests.test_submissions import BEFORE, upload
+from tests.scenarios import fill_up, presenter_with_a_paper
 
-app = make_app(folder)
-with app.app_context():
-    create_account("p@example.org", "Trình Bày", unit="Phòng Kế hoạch - Tài chính")
-client = app.test_client()
-assert login(client, "p@example.org").status_code == 302
-clock.set_now(BEFORE)
-assert upload(client, 3, pdf_bytes(1, marker="FIRST"), "first.pdf").status_code == 302
-root = Path(app.config["UPLOAD_DIR"])
+app, client, root = presenter_with_a_paper(Path(sys.argv[1]))
 
 def files():
     return {p.relative_to(root).as_posix(): p.read_bytes().hex()[:64] + str(p.stat().st_size)
@@ -475,13 +477,7 @@ for path in papers:
 subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
 attempt("read-only-fs")         # EROFS
 subprocess.run(["mount", "-o", "remount,rw", str(root)], check=True)
-filler = root / "filler"
-with open(filler, "wb", buffering=0) as handle:  # ENOSPC: the file system is full
-    try:
-        while True:
-            handle.write(b"\0" * 4096)
-    except OSError:
-        pass
+filler = fill_up(root)          # ENOSPC: the file system is full
 before = files()
 attempt("full-fs")
 filler.unlink()
@@ -492,34 +488,11 @@ print(json.dumps(results))
 """
 
 
-def _mount_namespace() -> list[str] | None:
-    """The command that runs a program in a private mount namespace where we may mount."""
-    command = ["unshare", "--mount"] if os.geteuid() == 0 else \
-        ["unshare", "--user", "--map-root-user", "--mount"]
-    try:
-        probe = subprocess.run([*command, "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return command if probe.returncode == 0 else None
-
-
 def test_really_read_only_or_full_folder(tmp_path):
     """The same with real failures: the upload folder is a small tmpfs in a private mount
     namespace, made read-only by chmod 0500, then remounted read-only, then filled up.
     The scenario runs without the capabilities that let root ignore file permissions."""
-    namespace = _mount_namespace()
-    if namespace is None or not shutil.which("setpriv"):
-        pytest.skip("needs unshare (a private mount namespace) and setpriv (util-linux)")
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
-    script = (f"mount -t tmpfs -o size=4m,mode=0700 tmpfs {shlex.quote(str(uploads))} && "
-              "exec setpriv --bounding-set -dac_override,-dac_read_search,-fowner "
-              f"{shlex.quote(sys.executable)} -c {shlex.quote(REAL_SCENARIO)} "
-              f"{shlex.quote(str(tmp_path))} {shlex.quote(str(ROOT))}")
-    result = subprocess.run([*namespace, "sh", "-c", script], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_in_tmpfs(tmp_path, REAL_SCENARIO, size="4m", without_root_powers=True)
     for case in ("chmod-all", "chmod-papers", "read-only-fs", "full-fs"):
         assert answer[case]["status"] == 503, (case, answer[case]["text"][:3000])
         assert STORAGE_VI in answer[case]["text"], case
@@ -654,10 +627,7 @@ def test_crashed_build_keeps_the_previous_booklet_served(app, client_as, people,
                          data={"csrf_token": csrf_from(page.data), "kind": "final",
                                "confirm": "1"})
     assert answer.status_code == 302
-    deadline = time.monotonic() + 60
-    while (progress := office.get("/office/booklet/progress").json)["state"] == "running":
-        assert time.monotonic() < deadline, progress
-        time.sleep(0.05)
+    progress = build_finished(office)
     assert progress["state"] == "failed"
     assert "Tài liệu trước đó vẫn giữ nguyên" in progress["message"]
 

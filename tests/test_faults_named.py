@@ -8,10 +8,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,49 +25,30 @@ from portal.services.booklet import merge as assemble
 from portal.services.documents import checker
 from portal.storage import get_storage
 
-from .conftest import ROOT, csrf_from
+from .conftest import ROOT, add_papers, build_finished, csrf_from, upload
 from .docmaker import pdf_bytes
-from .test_booklet import add_papers
-from .test_faults import STORAGE_VI, _inject, _mount_namespace, big_docx
-from .test_submissions import BEFORE, upload
+from .scenarios import run_in_tmpfs
+from .test_faults import STORAGE_VI, _inject, big_docx
+from .test_submissions import BEFORE
 
 NEARLY_FULL = r"""
 import json, sys
 from pathlib import Path
-folder, root_dir = Path(sys.argv[1]), sys.argv[2]
-sys.path.insert(0, root_dir)
-from portal import clock
+sys.path.insert(0, sys.argv[2])
 from portal.extensions import db
 from portal.models import Submission
 from portal.services import integrity
 from portal.storage import get_storage
-from tests.conftest import create_account, login, make_app
-from tests.docmaker import pdf_bytes
+from tests.conftest import upload
+from tests.scenarios import fill_up, presenter_with_a_paper
 from tests.test_faults import big_pdf
-from tests.test_submissions import BEFORE, upload
 
-app = make_app(folder)
-with app.app_context():
-    create_account("p@example.org", "Trình Bày", unit="Phòng Kế hoạch - Tài chính")
-client = app.test_client()
-assert login(client, "p@example.org").status_code == 302
-clock.set_now(BEFORE)
-assert upload(client, 3, pdf_bytes(1, marker="FIRST"), "first.pdf").status_code == 302
-root = Path(app.config["UPLOAD_DIR"])
+app, client, root = presenter_with_a_paper(Path(sys.argv[1]))
 
 def files():
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
-filler = root / "filler"
-with open(filler, "wb", buffering=0) as handle:  # fill the file system ...
-    try:
-        while True:
-            handle.write(b"\0" * 4096)
-    except OSError:
-        pass
-size = filler.stat().st_size
-with open(filler, "r+b") as handle:  # ... then give back 16 KB
-    handle.truncate(max(size - 16 * 1024, 0))
+filler = fill_up(root, leave=16 * 1024)  # fill the file system, then give back 16 KB
 before = files()
 answer = upload(client, 3, big_pdf(12 * 1024), "gan-day.pdf")  # a valid 12 KB PDF
 after = files()
@@ -88,18 +67,7 @@ print(json.dumps({"status": answer.status_code, "text": answer.get_data(as_text=
 
 
 def test_a_nearly_full_disk_is_storage_full_not_a_damaged_file(tmp_path):
-    namespace = _mount_namespace()
-    if namespace is None:
-        pytest.skip("needs unshare (a private mount namespace)")
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
-    script = (f"mount -t tmpfs -o size=2m,mode=0700 tmpfs {shlex.quote(str(uploads))} && "
-              f"exec {shlex.quote(sys.executable)} -c {shlex.quote(NEARLY_FULL)} "
-              f"{shlex.quote(str(tmp_path))} {shlex.quote(str(ROOT))}")
-    result = subprocess.run([*namespace, "sh", "-c", script], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_in_tmpfs(tmp_path, NEARLY_FULL, size="2m")
     assert answer["status"] == 503, answer["text"][-3000:]
     assert STORAGE_VI in answer["text"]
     assert "hỏng" not in answer["text"]  # not "Tệp bị hỏng"
@@ -148,7 +116,8 @@ from portal import clock
 from portal.services import audit, submissions
 from tests.conftest import create_account, login, make_app
 from tests.docmaker import pdf_bytes
-from tests.test_submissions import BEFORE, upload
+from tests.conftest import upload
+from tests.test_submissions import BEFORE
 
 app = make_app(folder)
 with app.app_context():
@@ -216,10 +185,7 @@ def test_a_booklet_build_on_a_full_disk_shows_as_failed_with_its_reason(app, cli
     answer = office.post("/office/booklet/build",
                          data={"csrf_token": csrf_from(page.data), "kind": "draft"})
     assert answer.status_code == 302
-    deadline = time.monotonic() + 60
-    while (progress := office.get("/office/booklet/progress").json)["state"] == "running":
-        assert time.monotonic() < deadline, progress
-        time.sleep(0.05)
+    progress = build_finished(office)
     assert progress["state"] == "failed"  # not "idle"
     assert "bộ nhớ" in progress["message"] or "đầy" in progress["message"], progress
     text = office.get("/office/booklet").get_data(as_text=True)

@@ -138,7 +138,7 @@ def test_two_slow_uploads_do_not_stop_the_portal(one_worker_portal):
             started = time.monotonic()
             response = requests.get(server.url + "/healthz", timeout=10)
             answered.append((response.status_code, time.monotonic() - started))
-            time.sleep(1)
+            time.sleep(1)  # the behaviour under test: slow clients, one byte a second
         for status, took in answered:
             assert status == 200
             assert took < 1.0, answered  # a generous bound: it answers at once when free

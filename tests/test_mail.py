@@ -23,7 +23,7 @@ from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, seminars, submissions
 from portal.services.booklet import build as booklet_service
 
-from .conftest import EMAILS, create_account, csrf_from, login, make_app
+from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload, wait_until
 from .docmaker import docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam time
@@ -130,20 +130,15 @@ def mail_rows(app) -> list[MailLog]:
 def settle(app, timeout: float = 30.0) -> list[MailLog]:
     """Wait until nothing in the outbox is waiting or being sent (a request hands its mail to
     a thread of its own); the rows of the mail log."""
-    give_up = time.monotonic() + timeout
-    while True:
-        rows = mail_rows(app)
-        if all(row.status in ("sent", "failed") for row in rows):
-            return rows
-        assert time.monotonic() < give_up, [(row.id, row.status) for row in rows]
-        time.sleep(0.05)
+    rows: list[MailLog] = []
 
+    def settled() -> bool:
+        rows[:] = mail_rows(app)
+        return all(row.status in ("sent", "failed") for row in rows)
 
-def upload(client, position: int, data: bytes, filename: str, url: str | None = None):
-    url = url or f"/papers/{position}"
-    token = csrf_from(client.get(url).data)
-    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    wait_until(settled, timeout=timeout,
+               message=lambda: str([(row.id, row.status) for row in rows]))
+    return rows
 
 
 def remind(app, *args):

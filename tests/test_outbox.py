@@ -19,10 +19,10 @@ from portal.extensions import db
 from portal.models import MailLog, User
 from portal.services import attendance, notifications, outbox, seminars
 
-from .conftest import EMAILS, create_account, csrf_from, login, make_app
+from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload
 from .docmaker import pdf_bytes
 from .liveserver import GUNICORN, LiveServer
-from .test_mail import BEFORE, Collector, free_port, mail_rows, settle, upload
+from .test_mail import BEFORE, Collector, free_port, mail_rows, settle
 
 DEADLINE = 6  # MAIL_DEADLINE of these tests, in seconds
 BYTE_EVERY = 2.0  # the slow server's pace: under MAIL_TIMEOUT, so only the deadline stops it
@@ -101,7 +101,7 @@ def test_a_slow_mail_server_holds_nothing_and_mail_send_delivers_later(slow_app,
     app = slow_app
     with app.app_context():
         seminar = seminars.current_seminar()
-        seminars.set_capacity(seminar, 1)
+        attendance.set_capacity(seminar, 1)
         attendance.register(seminar, db.session.get(User, people["member"]))
         waiting = create_account("cho@example.org", "Người Chờ Lượt")
         attendance.register(seminar, waiting)
@@ -164,7 +164,7 @@ def test_two_runs_of_mail_send_at_once_send_each_mail_once(tmp_path, backend, go
                 create_account(f"p{i:02d}@example.org", f"Người Số {i:02d}")
             db.session.commit()
             seminar = seminars.current_seminar()
-            seminars.set_capacity(seminar, 1)
+            attendance.set_capacity(seminar, 1)
             people = list(db.session.scalars(select(User).order_by(User.id)))
             for person in people:
                 attendance.register(seminar, person)

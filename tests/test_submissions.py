@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -18,19 +17,11 @@ from portal.extensions import db
 from portal.models import AuditEvent, Submission
 from portal.services import seminars
 
-from .conftest import csrf_from, make_app
+from .conftest import csrf_from, make_app, upload
 from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam
 BEFORE = DEADLINE - timedelta(seconds=1)
-
-
-def upload(client, position: int, data: bytes, filename: str, url: str | None = None):
-    url = url or f"/papers/{position}"
-    page = client.get(url)
-    token = csrf_from(page.data)
-    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
 
 
 def rows(app) -> list[Submission]:

@@ -32,10 +32,10 @@ from portal.services import submissions
 from portal.services.documents import checker
 from portal.storage import AlreadyExists, Storage, StorageError
 
-from .conftest import PG_URL, csrf_from, login
+from .conftest import PG_URL, csrf_from, login, upload
 from .docmaker import docx_bytes, pdf_bytes
 from .liveserver import GUNICORN, LiveServer
-from .test_submissions import BEFORE, DEADLINE, rows, stored_files, upload
+from .test_submissions import BEFORE, DEADLINE, rows, stored_files
 
 IDENTICAL_VI = "giống hệt lần nộp thứ"
 RECEIVED_VI = "Đã nhận:"

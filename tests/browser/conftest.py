@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from ..conftest import ROOT, make_app
+from ..conftest import ROOT, create_account, make_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -72,11 +72,30 @@ def live_server(live_app):
         yield server
 
 
+DESKTOP = {"width": 1200, "height": 900}
+
+
+def open_page(browser, *, locale: str | None = "vi-VN", viewport: dict | None = None,
+              timeout: float = 15000, **options):
+    """A page in a fresh browser context (its own cookies): a second person at their desk."""
+    if locale:
+        options["locale"] = locale
+    context = browser.new_context(viewport=viewport or DESKTOP, **options)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    return page
+
+
+def create_office():
+    """The Office's account, the one the stories log in with (call inside an app context)."""
+    return create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
+                          office=True)
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = open_page(browser)
+    context = page.context
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -129,10 +148,18 @@ def choose_language(page, base_url: str, lang: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
-def log_in(page, base_url: str, email: str, password: str) -> None:
+def submit(page, target) -> None:
+    """Click ``target`` (a submit button, a link or dialog button that posts) and wait until the
+    page it leads to has arrived: on a busy machine the next step must not run against the old
+    page (a ``wait_for_url`` alone returns at once when the answer redirects to the same URL)."""
+    with page.expect_navigation():
+        target.click()
+
+
+def log_in(page, base_url: str, email: str, password: str, next_url: str | None = None) -> None:
     """Log in through the real form and wait until the portal has let us in."""
-    page.goto(base_url + "/login")
+    page.goto(base_url + "/login" + (f"?next={next_url}" if next_url else ""))
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
-    page.locator(LOGIN_BUTTON).click()
+    submit(page, page.locator(LOGIN_BUTTON))
     page.wait_for_url(lambda url: "/login" not in url)

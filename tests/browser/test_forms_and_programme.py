@@ -16,7 +16,7 @@ from portal.services import seminars
 
 from ..conftest import PASSWORD, create_account, make_app
 from ..docmaker import pdf_bytes
-from .conftest import LiveServer, choose_language, log_in, screenshot
+from .conftest import LiveServer, choose_language, create_office, log_in, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"
 VIEWPORTS = {"desktop": {"width": 1200, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -42,8 +42,7 @@ def open_as(browser, base: str, email: str | None, lang: str, viewport: str):
 def small_limit_app(tmp_path):
     app = make_app(tmp_path, MAX_UPLOAD_MB=1)
     with app.app_context():
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
         create_account("presenter@example.org", "Trần Văn Trình Bày", unit=PRESENTER_UNIT)
         seminars.set_deadline(seminars.current_seminar(), "01/01/2099")  # uploads are open
     with LiveServer(app) as server:
@@ -59,12 +58,14 @@ def test_the_office_edits_the_programme_and_the_agenda_shows_times(
     page.goto(base + "/office/seminar")
     page.locator("#programme-items-1-presenter").fill("Trần Văn Trình Bày")
     page.locator("#programme-items-1-minutes").fill("30")
-    page.get_by_role("button", name=tr(app, lang, "Save the programme")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=tr(app, lang, "Save the programme")).click()
     # 11:35 is after the session's end at 11:30: nothing is saved until the Office confirms
     warning = page.locator("#programme-warnings")
     expect(warning).to_contain_text("11:35")
     expect(page.locator("#programme-items-1-minutes")).to_have_value("30")
-    page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
     page.wait_for_url("**/office/seminar#programme")
     expect(page.get_by_text(tr(app, lang, "The programme has been saved; it ends at %(end)s.",
                                end="11:35"))).to_be_visible()
@@ -74,7 +75,8 @@ def test_the_office_edits_the_programme_and_the_agenda_shows_times(
     first_title = page.locator("#programme-items-0-title").input_value()
     page.get_by_role("button", name=tr(app, lang, "Move paper %(n)d down", n=1)).click()
     # saving 11:35 again needs the confirmation
-    page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
     page.wait_for_url("**/office/seminar#programme")
     expect(page.locator("#programme-items-1-title")).to_have_value(first_title)
     screenshot(page, f"programme-{lang}-{viewport}")
@@ -101,7 +103,8 @@ def test_a_refused_form_keeps_values_marks_the_field_and_takes_the_focus(
     page.locator("#session-end").fill("2021-05-17")
     page.locator("#session-end-time").fill("07:00")
     page.locator("#session-venue").fill("Hội trường tầng 3")
-    page.get_by_role("button", name=tr(app, lang, "Save the session")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=tr(app, lang, "Save the session")).click()
     end = page.locator("#session-end")
     expect(end).to_be_focused()
     expect(end).to_have_attribute("aria-invalid", "true")
@@ -116,7 +119,8 @@ def test_a_refused_form_keeps_values_marks_the_field_and_takes_the_focus(
     # A date picked without a time means 00:00
     page.locator("#deadline-deadline").fill("2021-05-10")
     page.locator("#deadline-deadline-time").fill("")
-    page.get_by_role("button", name=tr(app, lang, "Save the deadline")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=tr(app, lang, "Save the deadline")).click()
     page.wait_for_url("**/office/seminar#deadline")
     expect(page.locator(".flash-success")).to_contain_text("10/05/2021 00:00:00")
     expect(page.locator("#deadline-deadline-time")).to_have_value("00:00")

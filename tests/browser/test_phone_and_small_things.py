@@ -126,11 +126,13 @@ def test_the_landing_page_and_the_waiting_list_place(live_app, live_server, brow
     seats = page.locator("#seats-left")
     expect(seats).to_have_text(tr(live_app, lang, "%(left)d of %(total)d seats left",
                                   left=0, total=2))
-    page.get_by_role("link", name=tr(live_app, lang, "Log in to register")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=tr(live_app, lang, "Log in to register")).click()
     page.wait_for_url("**/login?next=/register")
     page.locator("#email").fill("p3@example.org")
     page.locator("#password").fill(PASSWORD)
-    page.locator(LOGIN_BUTTON).click()
+    with page.expect_navigation():
+        page.locator(LOGIN_BUTTON).click()
     page.wait_for_url("**/register")
     page.goto(live_server.url + "/")
     expect(page.locator("#next-step")).to_contain_text(

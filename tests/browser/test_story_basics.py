@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from portal import plan
 
-from ..conftest import PASSWORD, create_account
-from .conftest import screenshot
+from ..conftest import PASSWORD
+from .conftest import create_office, screenshot
 
 
 def test_open_switch_language_login_logout(live_app, live_server, page):
     with live_app.app_context():
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
     page.goto(live_server.url + "/")
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.locator("h1").inner_text() == plan.SEMINAR["title"]
@@ -27,15 +26,18 @@ def test_open_switch_language_login_logout(live_app, live_server, page):
         page.get_by_role("button", name="Tiếng Việt").click()
     assert page.get_by_role("heading", name="Chương trình").is_visible()
 
-    page.get_by_role("link", name="Đăng nhập", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Đăng nhập", exact=True).click()
     page.get_by_label("Email").fill("office@example.org")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/office")
     assert page.get_by_role("heading", name="Văn phòng Sở").first.is_visible()
     screenshot(page, "office-vi")
 
-    page.get_by_role("button", name="Đăng xuất").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(live_server.url + "/")
     assert page.get_by_text("Bạn đã đăng xuất.").is_visible()
     page.goto(live_server.url + "/office")

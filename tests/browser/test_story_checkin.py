@@ -18,7 +18,7 @@ from portal.models import Registration, User
 from portal.services import attendance, checkin, seminars
 
 from ..conftest import PASSWORD, create_account
-from .conftest import CHROMIUM, screenshot
+from .conftest import CHROMIUM, create_office, log_in, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -52,8 +52,7 @@ def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
     with live_app.app_context():
         seminar = seminars.current_seminar()
         attendance.set_capacity(seminar, 6)
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
         people = {key: create_account(f"{key}@example.org", name, position="Chuyên viên",
                                       unit="Thanh tra Sở")
                   for key, name in [("anh", "Nguyễn Văn Ánh"), ("bao", "Trần Thị Bảo"),
@@ -83,10 +82,7 @@ def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
     page = context.new_page()
     page.set_default_timeout(20000)
     try:
-        page.goto(base + "/login?next=/office/checkin")
-        page.get_by_label("Email").fill("office@example.org")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, base, "office@example.org", PASSWORD, "/office/checkin")
         page.wait_for_url("**/office/checkin")
         count = page.locator("#checkin-count")
         result = page.locator("#checkin-result")
@@ -159,7 +155,8 @@ def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
         page.get_by_label("Họ và tên").fill("Đặng Văn Khách")
         page.get_by_label("Chức vụ").fill("Phóng viên")
         page.get_by_label("Đơn vị").fill("Báo Quảng Ngãi")
-        page.get_by_role("button", name="Thêm và điểm danh").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Thêm và điểm danh").click()
         page.wait_for_url("**/office/checkin")
         assert "Đã thêm và điểm danh Đặng Văn Khách." in page.content()
         assert count.inner_text() == "đã đến 5/6"

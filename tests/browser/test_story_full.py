@@ -21,7 +21,7 @@ from portal.services import seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..docmaker import docx_bytes, pdf_bytes
-from .conftest import choose_language, screenshot
+from .conftest import choose_language, log_in, screenshot
 
 PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành"
 
@@ -29,14 +29,6 @@ PRESENTER_UNIT = "Phòng Quản lý Công nghệ, Thị trường công nghệ v
 def tr(app, lang: str, text: str, **params) -> str:
     with app.test_request_context(), force_locale(lang):
         return gettext(text, **params)
-
-
-def sign_in(page, base: str, email: str, lang: str, app) -> None:
-    page.goto(base + "/login")
-    page.get_by_label(tr(app, lang, "Email")).fill(email)
-    page.get_by_label(tr(app, lang, "Password")).fill(PASSWORD)
-    page.get_by_role("button", name=tr(app, lang, "Log in")).click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -65,30 +57,34 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
 
     # 1. The Office opens the seminar: a deadline a year ahead, registration open.
     office_context, office_page = new_page()
-    sign_in(office_page, base, "office@example.org", lang, app)
+    log_in(office_page, base, "office@example.org", PASSWORD)
     office_page.goto(base + "/office/seminar")
     office_page.locator("#deadline-deadline").fill(deadline.strftime("%Y-%m-%d"))
     office_page.locator("#deadline-deadline-time").fill(deadline.strftime("%H:%M"))
-    office_page.get_by_role("button", name=tr(app, lang, "Save the deadline")).click()
+    with office_page.expect_navigation():
+        office_page.get_by_role("button", name=tr(app, lang, "Save the deadline")).click()
     # The plan's session lies in 2021, before this deadline: the page asks again.
-    office_page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
+    with office_page.expect_navigation():
+        office_page.get_by_role("button", name=tr(app, lang, "Save anyway")).click()
     office_page.wait_for_url("**/office/seminar#deadline")
     assert deadline.strftime("%d/%m/%Y %H:%M") in office_page.content()
     screenshot(office_page, f"story-{lang}-1-office-settings")
     office_page.goto(base + "/office/attendees")
-    office_page.get_by_role("button", name=tr(app, lang, "Open self-registration")).click()
+    with office_page.expect_navigation():
+        office_page.get_by_role("button", name=tr(app, lang, "Open self-registration")).click()
     office_page.wait_for_load_state()
     screenshot(office_page, f"story-{lang}-2-office-attendees")
 
     # 2. A presenter uploads a Word paper.
     presenter_context, presenter_page = new_page()
-    sign_in(presenter_page, base, "presenter@example.org", lang, app)
+    log_in(presenter_page, base, "presenter@example.org", PASSWORD)
     presenter_page.goto(base + "/papers/2")
     paper = tmp_path / "Tham luận Phòng Quản lý Công nghệ.docx"
     paper.write_bytes(docx_bytes(["Giải pháp đẩy mạnh dịch vụ công trực tuyến mức độ 3, 4."],
                                  heading="THAM LUẬN"))
     presenter_page.locator("input[type=file]").set_input_files(str(paper))
-    presenter_page.get_by_role("button", name=tr(app, lang, "Upload")).click()
+    with presenter_page.expect_navigation():
+        presenter_page.get_by_role("button", name=tr(app, lang, "Upload")).click()
     presenter_page.wait_for_load_state()
     # the upload goes with progress; the page shows the stored paper once it is checked
     expect(presenter_page.get_by_role("link", name=paper.name).first).to_be_visible(
@@ -106,9 +102,10 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
 
     # 3. An attendee registers.
     attendee_context, attendee_page = new_page()
-    sign_in(attendee_page, base, "attendee@example.org", lang, app)
+    log_in(attendee_page, base, "attendee@example.org", PASSWORD)
     attendee_page.goto(base + "/register")
-    attendee_page.locator("#register-button").click()
+    with attendee_page.expect_navigation():
+        attendee_page.locator("#register-button").click()
     attendee_page.wait_for_load_state()
     assert attendee_page.locator("#my-registration").get_attribute("data-status") == "confirmed"
     screenshot(attendee_page, f"story-{lang}-4-attendee-registered")
@@ -119,7 +116,8 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
     # It asks first, saying how many attendees will get a mail (one), in a native dialog.
     office_page.locator("#confirm-dialog").wait_for(state="visible")
     assert " 1 " in office_page.locator("#confirm-dialog-text").inner_text()
-    office_page.locator("#confirm-dialog-ok").click()
+    with office_page.expect_navigation():
+        office_page.locator("#confirm-dialog-ok").click()
     office_page.wait_for_load_state()
     office_page.wait_for_selector("#build-progress[data-state=done]", timeout=60000)
     screenshot(office_page, f"story-{lang}-5-office-booklet")

@@ -15,15 +15,14 @@ from portal.storage import get_storage
 
 from ..conftest import PASSWORD, create_account
 from ..docmaker import docx_bytes, pdf_bytes
-from .conftest import screenshot
+from .conftest import create_office, screenshot
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)
 
 
 def test_attendee_registers_and_downloads_the_booklet(live_app, live_server, page, tmp_path):
     with live_app.app_context():
-        office = create_account("office@example.org", "Nguyễn Thị Văn Phòng",
-                                unit="Văn phòng Sở", office=True)
+        office = create_office()
         create_account("ha@example.org", "Lê Thị Hà", position="Phó Giám đốc Sở")
         seminar = seminars.current_seminar()
         with clock.frozen(BEFORE):
@@ -47,18 +46,21 @@ def test_attendee_registers_and_downloads_the_booklet(live_app, live_server, pag
     page.goto(base + "/login?next=/materials")
     page.get_by_label("Email").fill("ha@example.org")
     page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/materials")
     assert page.locator("#no-access").is_visible()
     assert page.locator("#booklet-download").count() == 0
     screenshot(page, "materials-before-registering")
 
     page.goto(base + "/register")
-    page.locator("#register-button").click()
+    with page.expect_navigation():
+        page.locator("#register-button").click()
     page.wait_for_url("**/register")
     assert page.locator("#my-registration").get_attribute("data-status") == "confirmed"
 
-    page.get_by_role("link", name=materials_link, exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=materials_link, exact=True).click()
     page.wait_for_url("**/materials")
     assert page.locator("#no-access").count() == 0
     assert page.locator("#papers li.material").count() == 7

@@ -17,7 +17,7 @@ from portal.models import MailLog, RegistrationStatus, User
 from portal.services import attendance, seminars
 
 from ..conftest import PASSWORD, create_account
-from .conftest import choose_language, screenshot
+from .conftest import choose_language, create_office, log_in, screenshot
 
 DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -47,14 +47,6 @@ def _open(browser, server, lang: str, viewport: dict, javascript: bool = True):
     return context, page
 
 
-def _login(page, server, email: str, password: str = PASSWORD):
-    page.goto(server.url + "/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_load_state()
-
-
 def _no_sideways_scroll(page, viewport):
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
 
@@ -65,13 +57,13 @@ def test_office_creates_imports_and_deactivates_people(live_app, live_server, br
                                                          viewport, tmp_path):
     w = WORDS[lang]
     with live_app.app_context():
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
     context, page = _open(browser, live_server, lang, viewport)
     try:
-        _login(page, live_server, "office@example.org")
+        log_in(page, live_server.url, "office@example.org", PASSWORD)
         page.goto(live_server.url + "/office")
-        page.locator("nav.subnav").get_by_role("link", name=w["people"], exact=True).click()
+        with page.expect_navigation():
+            page.locator("nav.subnav").get_by_role("link", name=w["people"], exact=True).click()
         page.wait_for_url("**/office/people")
         _no_sideways_scroll(page, viewport)
 
@@ -92,18 +84,21 @@ def test_office_creates_imports_and_deactivates_people(live_app, live_server, br
                             "b2@example.org,Đỗ Thị Cúc,\n", encoding="utf-8")
         page.goto(live_server.url + "/office/people")
         page.locator("#imp-file").set_input_files(str(csv_path))
-        page.get_by_role("button", name=w["check"]).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=w["check"]).click()
         page.wait_for_url("**/office/people/import")
         assert page.locator("#import-preview tbody tr").count() == 2
         with live_app.app_context():
             assert db.session.scalar(select(User).where(User.email == "b1@example.org")) is None
-        page.locator("#import-commit").get_by_role("button", name=w["import"]).click()
+        with page.expect_navigation():
+            page.locator("#import-commit").get_by_role("button", name=w["import"]).click()
         page.wait_for_url("**/office/people/import/commit")
         assert page.locator("#imported .once-password").count() == 2
 
         # Deactivate: the dialog says what will happen; Cancel changes nothing.
         page.goto(live_server.url + "/office/people")
-        page.get_by_role("link", name="Lê Văn Bình").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Lê Văn Bình").click()
         page.wait_for_url(re.compile(r".*/office/people/\d+$"))
         page.locator("#deactivate button").click()
         dialog = page.locator("#confirm-dialog")
@@ -116,7 +111,8 @@ def test_office_creates_imports_and_deactivates_people(live_app, live_server, br
             assert db.session.scalar(select(User.active).where(User.email == "b1@example.org"))
         page.locator("#deactivate button").click()
         dialog.wait_for(state="visible")
-        page.locator("#confirm-dialog-ok").click()
+        with page.expect_navigation():
+            page.locator("#confirm-dialog-ok").click()
         page.wait_for_url("**/office/people")
         row = page.locator('tr[data-email="b1@example.org"]')
         assert row.locator(".badge-missing").count() == 1
@@ -130,7 +126,7 @@ def test_office_creates_imports_and_deactivates_people(live_app, live_server, br
     # The new person: every page leads to the change-password page until it is done.
     context, page = _open(browser, live_server, lang, viewport)
     try:
-        _login(page, live_server, "moi@example.org", password)
+        log_in(page, live_server.url, "moi@example.org", password)
         page.wait_for_url("**/account/password")
         page.goto(live_server.url + "/materials")
         page.wait_for_url("**/account/password")
@@ -138,7 +134,8 @@ def test_office_creates_imports_and_deactivates_people(live_app, live_server, br
         page.locator("#current").fill(password)
         page.locator("#new").fill("mat-khau-rieng-1")
         page.locator("#confirm").fill("mat-khau-rieng-1")
-        page.locator("main form [type=submit]").click()
+        with page.expect_navigation():
+            page.locator("main form [type=submit]").click()
         page.wait_for_load_state()
         page.goto(live_server.url + "/materials")
         assert page.url.endswith("/materials")
@@ -157,7 +154,8 @@ def test_forgotten_password_by_mail(live_app, live_server, browser, lang, viewpo
     context, page = _open(browser, live_server, lang, viewport)
     try:
         page.goto(live_server.url + "/login")
-        page.get_by_role("link", name=w["forgot"]).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=w["forgot"]).click()
         page.wait_for_url("**/forgot")
         page.locator("#email").fill("quen@example.org")
         page.get_by_role("button", name=w["send_link"]).click()
@@ -171,9 +169,10 @@ def test_forgotten_password_by_mail(live_app, live_server, browser, lang, viewpo
         page.goto(live_server.url + link)
         page.get_by_label(w["new"], exact=True).fill("mat-khau-moi-2")
         page.get_by_label(w["repeat"]).fill("mat-khau-moi-2")
-        page.get_by_role("button", name=w["set"]).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=w["set"]).click()
         page.wait_for_url("**/login")
-        _login(page, live_server, "quen@example.org", "mat-khau-moi-2")
+        log_in(page, live_server.url, "quen@example.org", "mat-khau-moi-2")
         assert "/login" not in page.url
         # The link works once.
         page.goto(live_server.url + link)
@@ -189,8 +188,7 @@ def test_reminders_from_the_overview_and_the_mail_bodies(live_app, live_server, 
                                                          viewport):
     w = WORDS[lang]
     with live_app.app_context():
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
         create_account("presenter@example.org", "Trần Văn Trình Bày", position="Trưởng phòng",
                        unit="Phòng Quản lý Công nghệ, Thị trường công nghệ và Chuyên ngành")
         seminar = seminars.current_seminar()
@@ -198,15 +196,17 @@ def test_reminders_from_the_overview_and_the_mail_bodies(live_app, live_server, 
         seminars.set_deadline(seminar, f"15/05/{future} 00:00")
     context, page = _open(browser, live_server, lang, viewport)
     try:
-        _login(page, live_server, "office@example.org")
+        log_in(page, live_server.url, "office@example.org", PASSWORD)
         page.goto(live_server.url + "/office")
         assert "Trần Văn Trình Bày, Trưởng phòng" in page.locator("#overview").inner_text()
-        page.get_by_role("link", name=w["remind"]).first.click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=w["remind"]).first.click()
         page.wait_for_url("**/office/remind")
         assert page.locator('#remind-plan tr[data-send="1"]').count() == 2
         assert "presenter@example.org" in page.locator("#remind-plan").inner_text()
         screenshot(page, f"remind-preview-{lang}-{viewport['width']}")
-        page.get_by_role("button", name=w["send"]).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=w["send"]).click()
         page.wait_for_url("**/office/mail")
         row = page.locator('#mail-log tr[data-kind="reminder"][data-to="presenter@example.org"]')
         assert row.count() == 1
@@ -219,8 +219,7 @@ def test_reminders_from_the_overview_and_the_mail_bodies(live_app, live_server, 
 
 def _seat_story(live_app):
     with live_app.app_context():
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
         seminar = seminars.current_seminar()
         attendance.set_capacity(seminar, 1)
         a = create_account("a@example.org", "Nguyễn Văn A")
@@ -243,7 +242,7 @@ def test_remove_asks_in_a_dialog_naming_who_moves_up(live_app, live_server, brow
     _seat_story(live_app)
     context, page = _open(browser, live_server, lang, viewport)
     try:
-        _login(page, live_server, "office@example.org")
+        log_in(page, live_server.url, "office@example.org", PASSWORD)
         page.goto(live_server.url + "/office/attendees")
         row = page.locator('tr[data-email="a@example.org"]')
         row.get_by_role("button", name=WORDS[lang]["remove"]).click()
@@ -256,7 +255,8 @@ def test_remove_asks_in_a_dialog_naming_who_moves_up(live_app, live_server, brow
             assert text == ("Remove Nguyễn Văn A: the first on the waiting list, Trần Thị B, "
                             "will be confirmed and get a mail.")
         screenshot(page, f"remove-dialog-{lang}-{viewport['width']}")
-        page.locator("#confirm-dialog-ok").click()
+        with page.expect_navigation():
+            page.locator("#confirm-dialog-ok").click()
         page.wait_for_url("**/office/attendees")
         page.locator('tr[data-email="b@example.org"][data-status="confirmed"]').wait_for()
         assert _status(live_app, "a@example.org") is None
@@ -272,16 +272,18 @@ def test_without_javascript_a_confirmation_page_asks(live_app, live_server, brow
     _seat_story(live_app)
     context, page = _open(browser, live_server, lang, viewport, javascript=False)
     try:
-        _login(page, live_server, "a@example.org")
+        log_in(page, live_server.url, "a@example.org", PASSWORD)
         page.goto(live_server.url + "/register")
-        page.get_by_role("button", name=WORDS[lang]["cancel_reg"]).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=WORDS[lang]["cancel_reg"]).click()
         page.wait_for_url("**/register/cancel")
         question = page.locator("#confirm-question").inner_text()
         assert "1" in question  # one person is waiting
         assert _status(live_app, "a@example.org") == RegistrationStatus.CONFIRMED
         _no_sideways_scroll(page, viewport)
         screenshot(page, f"cancel-confirm-page-{lang}-{viewport['width']}")
-        page.locator(".confirm-form button[type=submit]").click()
+        with page.expect_navigation():
+            page.locator(".confirm-form button[type=submit]").click()
         page.wait_for_url("**/register")
         assert page.locator("#my-registration").get_attribute("data-status") == "none"
         assert _status(live_app, "b@example.org") == RegistrationStatus.CONFIRMED
@@ -296,7 +298,7 @@ def test_dialog_and_page_say_the_same(live_app, live_server, browser):
         clock.set_now(None)
     context, page = _open(browser, live_server, "vi", DESKTOP)
     try:
-        _login(page, live_server, "office@example.org")
+        log_in(page, live_server.url, "office@example.org", PASSWORD)
         page.goto(live_server.url + "/office/attendees")
         form = page.locator('tr[data-email="a@example.org"] form[data-confirm]')
         sentence = form.get_attribute("data-confirm")

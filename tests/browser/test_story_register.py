@@ -8,15 +8,7 @@ from flask_babel import force_locale, gettext
 from portal.services import attendance, seminars
 
 from ..conftest import PASSWORD, create_account
-from .conftest import screenshot
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(base + "/login?next=/register")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url("**/register")
+from .conftest import create_office, log_in, open_page, screenshot
 
 
 def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, page):
@@ -25,29 +17,29 @@ def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, pa
         create_account("a@example.org", "Nguyễn Văn Ánh", position="Trưởng phòng",
                        unit="Thanh tra Sở")
         create_account("b@example.org", "Trần Thị Bảo", position="Phó Giám đốc Sở")
-        create_account("office@example.org", "Nguyễn Thị Văn Phòng", unit="Văn phòng Sở",
-                       office=True)
+        create_office()
     base = live_server.url
     with live_app.test_request_context(), force_locale("vi"):
         registration_link = gettext("Registration")
 
     # A registers and takes the only seat.
-    _login(page, base, "a@example.org")
+    log_in(page, base, "a@example.org", PASSWORD, "/register")
     seats = page.locator("#seats-left")
     assert (seats.get_attribute("data-left"), seats.get_attribute("data-total")) == ("1", "1")
-    page.locator("#register-button").click()
+    with page.expect_navigation():
+        page.locator("#register-button").click()
     page.wait_for_url("**/register")
     assert page.locator("#my-registration").get_attribute("data-status") == "confirmed"
     assert page.locator("#seats-left").get_attribute("data-left") == "0"
     screenshot(page, "register-a-confirmed")
 
     # B, in another browser, finds the seminar full and joins the waiting list.
-    context_b = browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
-    page_b = context_b.new_page()
-    page_b.set_default_timeout(15000)
+    page_b = open_page(browser)
+    context_b = page_b.context
     try:
-        _login(page_b, base, "b@example.org")
-        page_b.locator("#register-button").click()
+        log_in(page_b, base, "b@example.org", PASSWORD, "/register")
+        with page_b.expect_navigation():
+            page_b.locator("#register-button").click()
         page_b.wait_for_url("**/register")
         status = page_b.locator("#my-registration")
         assert status.get_attribute("data-status") == "waitlisted"
@@ -76,18 +68,19 @@ def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, pa
     with live_app.test_request_context(), force_locale("vi"):
         notice = gettext("Good news: a seat became free and you are now confirmed for the "
                          "seminar.")
-    context_b = browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
-    page_b = context_b.new_page()
-    page_b.set_default_timeout(15000)
+    page_b = open_page(browser)
+    context_b = page_b.context
     try:
         page_b.goto(base + "/login")
         page_b.get_by_label("Email").fill("b@example.org")
         page_b.get_by_label("Mật khẩu").fill(PASSWORD)
-        page_b.get_by_role("button", name="Đăng nhập").click()
+        with page_b.expect_navigation():
+            page_b.get_by_role("button", name="Đăng nhập").click()
         page_b.wait_for_url(base + "/")
         assert page_b.locator(".flash-success", has_text=notice).is_visible()
         screenshot(page_b, "register-b-promoted-notice")
-        page_b.get_by_role("link", name=registration_link).click()
+        with page_b.expect_navigation():
+            page_b.get_by_role("link", name=registration_link).click()
         page_b.wait_for_url("**/register")
         assert page_b.locator("#my-registration").get_attribute("data-status") == "confirmed"
         assert page_b.locator("#seats-left").get_attribute("data-left") == "0"
@@ -97,14 +90,14 @@ def test_register_wait_cancel_and_be_promoted(live_app, live_server, browser, pa
         context_b.close()
 
     # The Office sees B confirmed, with the counts at the top.
-    context_office = browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
-    office = context_office.new_page()
-    office.set_default_timeout(15000)
+    office = open_page(browser)
+    context_office = office.context
     try:
         office.goto(base + "/login?next=/office/attendees")
         office.get_by_label("Email").fill("office@example.org")
         office.get_by_label("Mật khẩu").fill(PASSWORD)
-        office.get_by_role("button", name="Đăng nhập").click()
+        with office.expect_navigation():
+            office.get_by_role("button", name="Đăng nhập").click()
         office.wait_for_url("**/office/attendees")
         counts = office.locator("#attendee-counts")
         assert counts.get_attribute("data-confirmed") == "1"
