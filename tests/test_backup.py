@@ -21,6 +21,7 @@ from portal import clock, create_app
 from portal.extensions import db
 from portal.models import User
 from portal.services import attendance, backup, seminars, submissions
+from portal.services.backup import database as backup_database
 from portal.services.booklet import build as booklet_service
 
 from .conftest import PG_URL, add_papers, login, make_app
@@ -124,7 +125,7 @@ def test_backup_and_restore_into_a_fresh_installation(populated, backend, tmp_pa
     assert f"Restored {len(files)} file(s)" in restored.output
     assert "storage check: ok" in restored.output
     with fresh.app_context():
-        assert "newer_feature" not in backup._tables(db.engine)
+        assert "newer_feature" not in backup_database.table_counts(db.engine)
 
     assert files_of(fresh) == files  # byte for byte
     assert rows_of(fresh) == rows  # seminar, accounts with password hashes, papers, …
@@ -322,9 +323,9 @@ def test_a_failed_backup_leaves_no_partial_archive(tmp_path):
 
 
 def test_clear_message_when_the_postgresql_tools_are_missing(monkeypatch):
-    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    monkeypatch.setenv("PATH", str(Path(__file__).parent))  # no PostgreSQL tools there
     with pytest.raises(backup.BackupError, match="pg_dump is not installed.*postgresql-client"):
-        backup._tool("pg_dump")
+        backup_database.tool("pg_dump")
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL tests need TEST_DATABASE_URL")
@@ -334,8 +335,8 @@ def test_pg_dump_matches_the_server_version(tmp_path):
         with db.engine.connect() as conn:
             server = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
         for tool in ("pg_dump", "pg_restore"):
-            assert backup._tool_major(backup._tool(tool)) >= server
-        url, env = backup.libpq_target(db.engine)
+            assert backup_database.tool_major(backup_database.tool(tool)) >= server
+        url, env = backup_database.libpq_target(db.engine)
     assert url.startswith("postgresql://") and "+psycopg" not in url
     assert ":portal_test@" not in url and env.get("PGPASSWORD")  # not in the process list
     _dispose(app)
