@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
 from portal.models import AuditEvent, MailLog, Registration, RegistrationStatus, User
-from portal.services import attendance, seminars, weasy
+from portal.services import attendance, attendance_export, seminars, weasy
 from portal.services.errors import (
     AlreadyRegistered,
     InvalidInput,
@@ -77,7 +77,7 @@ def test_cap_holds_and_the_waiting_list_is_first_come_first_served(app_ctx):
     assert seminar.confirmed_count() == 3 and seminar.seats_left == 0
     assert attendance.counts(seminar) == {"capacity": 3, "confirmed": 3, "waitlisted": 3,
                                           "seats_left": 0}
-    rows = attendance.listing(seminar)
+    rows = attendance_export.listing(seminar)
     assert [r["email"] for r in rows] == [p.email for p in people]
     assert [r["status"] for r in rows] == ["confirmed"] * 3 + ["waitlisted"] * 3
     assert [r["waitlist_position"] for r in rows] == [None, None, None, 1, 2, 3]

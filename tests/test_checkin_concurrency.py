@@ -15,7 +15,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import create_engine, text
 
-from portal.services.checkin import SALT
+from portal.services.checkin_code import SALT
 
 from .conftest import PG_URL, csrf_from
 from .liveserver import GUNICORN, LiveServer

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import confirm
-from ..services import attendance, checkin, seminars
+from ..services import attendance, checkin_code, seminars
 from ..services.errors import PortalError
 from .blueprint import bp
 from .forms import CancelForm, RegisterForm
@@ -57,8 +57,8 @@ def _render(seminar, status: int = 200, error: str | None = None):
 
 
 def _checkin_qr(registration) -> str | None:
-    token = checkin.token_for(registration)
-    return checkin.qr_svg(token) if token else None
+    token = checkin_code.token_for(registration)
+    return checkin_code.qr_svg(token) if token else None
 
 
 @bp.get("/register")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..services import attendance
+from ..services import attendance, attendance_export
 from .common import PortalGroup, current_seminar, fail, user_by_email
 
 attendees_cli = PortalGroup("attendees", help="The attendee list: list it, add or remove "
@@ -22,9 +22,9 @@ def attendees_list(as_json: bool, as_csv: bool):
         fail("choose one of --json and --csv.")
     seminar = current_seminar()
     if as_csv:
-        click.echo(attendance.listing_csv(seminar), nl=False)
+        click.echo(attendance_export.listing_csv(seminar), nl=False)
         return
-    rows = attendance.listing(seminar)
+    rows = attendance_export.listing(seminar)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -12,7 +12,7 @@ from wtforms.validators import AnyOf, DataRequired
 
 from .. import confirm
 from ..forms import PortalForm
-from ..services import attendance, seminars, signin_sheet
+from ..services import attendance, attendance_export, seminars, signin_sheet
 from ..services.errors import NotFound, PortalError
 from ..services.vietnamese_order import sort_people
 from ..web.files import send_generated
@@ -192,7 +192,7 @@ def attendees_self_registration():
 
 @bp.get("/attendees.csv")
 def attendees_csv():
-    data = attendance.export_csv(seminars.current_seminar())
+    data = attendance_export.export_csv(seminars.current_seminar())
     return send_generated(data, "text/csv", "danh-sach-dai-bieu.csv")
 
 

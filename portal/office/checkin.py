@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import clock
 from ..forms import PortalForm
-from ..services import attendance_xlsx, checkin, seminars, signin_sheet
+from ..services import attendance_export, checkin, seminars, signin_sheet
 from ..services.errors import PortalError
 from ..web.files import send_generated
 from .blueprint import bp
@@ -115,7 +115,7 @@ def checkin_walk_in():
 
 @bp.get("/attendees.xlsx")
 def attendees_xlsx():
-    data = attendance_xlsx.export_xlsx(seminars.current_seminar())
+    data = attendance_export.export_xlsx(seminars.current_seminar())
     return send_generated(
         data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "danh-sach-dai-bieu.xlsx")

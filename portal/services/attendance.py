@@ -22,14 +22,10 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -192,78 +188,13 @@ def _entry(registration: Registration, place: int | None) -> dict:
     }
 
 
-LISTING_FIELDS = ("email", "name", "unit", "status", "waitlist_position", "registered_at")
-
-
-def listing(seminar: Seminar) -> list[dict]:
-    """The list as plain data (``flask attendees list --json``): confirmed first, then the
-    waiting list in order; ``registered_at`` in ISO 8601 with the +07:00 offset."""
-    return [
-        {
-            "email": row["email"],
-            "name": row["name"],
-            "unit": row["unit"],
-            "status": row["status"],
-            "waitlist_position": row["waitlist_position"],
-            "registered_at": clock.isoformat_local(row["registered_at"]),
-        }
-        for row in entries(seminar)
-    ]
-
-
-def listing_csv(seminar: Seminar) -> str:
-    """``listing`` as CSV text (no BOM), header row first."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LISTING_FIELDS, lineterminator="\n",
-                            quoting=csv.QUOTE_ALL)
-    writer.writeheader()
-    for row in listing(seminar):
-        writer.writerow({k: "" if v is None else _cell(v) if isinstance(v, str) else v
-                         for k, v in row.items()})
-    return buffer.getvalue()
-
-
-# A formula character at the start of a cell, or right after a ";" or "," (where a spreadsheet
-# that splits on the other list separator would start a cell).
-_FORMULA_START = re.compile(r"(^|[;,])(\s*)([=+\-@\t\r])")
-
-
-def _cell(value: str) -> str:
-    """A text cell that a spreadsheet will not run as a formula, whichever list separator it
-    uses (Vietnamese settings often use ``;``): every formula character that could start a
-    cell gets a ``'`` before it. The writers also quote every cell (``csv.QUOTE_ALL``), so a
-    ``;``, ``,``, quote or line break stays inside its cell."""
-    return _FORMULA_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
-
-
-def export_csv(seminar: Seminar) -> bytes:
-    """The Office's export: UTF-8 with a BOM (so Excel shows Vietnamese), CRLF line ends,
-    column names in the reader's language, times in Vietnam time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow([
-        _("No."), _("Full name"), _("Position"), _("Unit"), _("Email"), _("Status"),
-        _("Place on the waiting list"), _("Registered at (Vietnam time)"),
-        _("Checked in at (Vietnam time)"),
-    ])
-    for number, row in enumerate(entries(seminar), start=1):
-        writer.writerow([
-            number, _cell(row["name"]), _cell(row["position"]), _cell(row["unit"]),
-            "" if row["user"].walk_in else _cell(row["email"]),  # no address at the door
-            str(STATUS_LABELS[row["registration"].status]),
-            row["waitlist_position"] or "",
-            clock.format_datetime(row["registered_at"]),
-            clock.format_datetime(row["checked_in_at"]),
-        ])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 # -- changing ------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def _locked(seminar: Seminar) -> Iterator[Seminar]:
-    """Hold the seminar's write lock for the block; roll back when the block raises."""
+def locked(seminar: Seminar) -> Iterator[Seminar]:
+    """Hold the seminar's write lock for the block; roll back when the block raises. Every
+    change of the list (here and at the door, ``services.checkin``) happens inside it."""
     try:
         yield lock_seminar(seminar)
     except BaseException:
@@ -303,6 +234,16 @@ def _fill_free_seats(seminar: Seminar, actor: User | None, reason: str) -> list[
     return promoted
 
 
+def seat_walk_in(seminar: Seminar, actor: User | None = None) -> None:
+    """Inside ``locked(seminar)``, before someone is confirmed outside the queue (a walk-in at
+    the door): the first in line take any free seat first; SeminarFull when no seat is left
+    after that. Does not commit."""
+    _fill_free_seats(seminar, actor, reason="seat free")
+    if seminar.confirmed_count() >= seminar.capacity:
+        raise SeminarFull(_l("All %(total)d seats are taken: nobody more can be added at "
+                             "the door."), total=seminar.capacity)
+
+
 def register(seminar: Seminar, user: User, actor: User | None = None, *,
              by_office: bool | None = None) -> Registration:
     """Put ``user`` on the list: confirmed while a seat is free, otherwise at the end of the
@@ -315,7 +256,7 @@ def register(seminar: Seminar, user: User, actor: User | None = None, *,
         by_office = policy.is_office(actor)
     if not user.active:
         raise InvalidInput(_l("The account %(email)s is deactivated."), email=user.email)
-    with _locked(seminar):
+    with locked(seminar):
         if not seminar.registration_open and not by_office:
             raise RegistrationClosed(
                 _l("Self-registration is closed. Ask the Office (Văn phòng Sở) to add you.")
@@ -375,7 +316,7 @@ def _withdraw(seminar: Seminar, registration: Registration, actor: User | None,
 def cancel(seminar: Seminar, user: User, actor: User | None = None) -> Withdrawal:
     """The person takes themselves off the list (or the waiting list). When they held a
     seat, the first in line is confirmed in the same transaction."""
-    with _locked(seminar):
+    with locked(seminar):
         registration = user.registration_for(seminar)
         if registration is None:
             raise NotRegistered(_l("You are not on the list."))
@@ -387,7 +328,7 @@ def cancel(seminar: Seminar, user: User, actor: User | None = None) -> Withdrawa
 def remove(registration: Registration, actor: User | None = None) -> Withdrawal:
     """The Office takes someone off the list; a freed seat goes to the first in line."""
     seminar = registration.seminar
-    with _locked(seminar):
+    with locked(seminar):
         registration = _reload(registration)
         result = _withdraw(seminar, registration, actor, "attendance.remove")
         db.session.commit()
@@ -398,7 +339,7 @@ def promote(registration: Registration, actor: User | None = None) -> Registrati
     """The Office confirms someone from the waiting list by hand (whatever their place),
     when a seat is free."""
     seminar = registration.seminar
-    with _locked(seminar):
+    with locked(seminar):
         registration = _reload(registration)
         if registration.status == CONFIRMED:
             raise InvalidInput(_l("%(name)s is confirmed already."),
@@ -422,7 +363,7 @@ def move_to_waitlist(registration: Registration, actor: User | None = None) -> R
     free for the Office to give by hand; otherwise the first in line gets it at the next
     change of the list."""
     seminar = registration.seminar
-    with _locked(seminar):
+    with locked(seminar):
         registration = _reload(registration)
         if registration.status == WAITLISTED:
             raise InvalidInput(_l("%(name)s is on the waiting list already."),
@@ -458,7 +399,7 @@ def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> 
         raise InvalidInput(_l("The capacity must be a whole number of at least %(min)d."),
                            min=MIN_CAPACITY)
     # Under the seminar's lock no registration slips in between the count and the change.
-    with _locked(seminar):
+    with locked(seminar):
         confirmed_now = seminar.confirmed_count()
         if capacity < confirmed_now:
             raise InvalidInput(
@@ -477,7 +418,7 @@ def set_capacity(seminar: Seminar, capacity: int, actor: User | None = None) -> 
 
 def fill_free_seats(seminar: Seminar, actor: User | None = None) -> list[Registration]:
     """Give any free seats (after the capacity was raised) to the first in line; commits."""
-    with _locked(seminar):
+    with locked(seminar):
         promoted = _fill_free_seats(seminar, actor, reason="capacity")
         db.session.commit()
     return promoted
@@ -485,7 +426,7 @@ def fill_free_seats(seminar: Seminar, actor: User | None = None) -> list[Registr
 
 def set_registration_open(seminar: Seminar, is_open: bool, actor: User | None = None) -> bool:
     """Open or close self-registration (the Office can always add people)."""
-    with _locked(seminar):
+    with locked(seminar):
         old = seminar.registration_open
         seminar.registration_open = bool(is_open)
         if old != seminar.registration_open:
@@ -499,7 +440,7 @@ def acknowledge_promotion(registration: Registration) -> bool:
     """The promoted person has seen the notice: clear it. Returns whether one was pending."""
     if not registration.promoted_notice_pending:
         return False
-    with _locked(registration.seminar):
+    with locked(registration.seminar):
         current = db.session.get(Registration, registration.id, populate_existing=True)
         if current is None or not current.promoted_notice_pending:
             db.session.rollback()

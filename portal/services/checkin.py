@@ -1,8 +1,7 @@
-"""Check-in at the door: each confirmed person's code, checking people in, walk-ins.
+"""Check-in at the door: checking people in, walk-ins.
 
-- The code is a signed token (itsdangerous, a salt of its own) carrying the seminar, the
-  registration and the registration's nonce. A cancelled registration is deleted and a new one
-  gets a new nonce, so an old code is refused. A waitlisted person has no code.
+- A scanned code (``services.checkin_code``) is read back here and refused with the reason:
+  another seminar's, a cancelled registration's, or an old one after a new registration.
 - A check-in is idempotent: the person is counted once, and the earliest check wins (a phone
   that was offline sends its checks later with the time they were made).
 - A walk-in (someone without an account) is added by the Office as an account without a
@@ -12,25 +11,22 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, Seminar, Unit, User
-from . import attendance, audit
-from .errors import InvalidInput, PortalError, SeminarFull
+from . import attendance, audit, checkin_code
+from .errors import InvalidInput, PortalError
 
-SALT = "portal.checkin.v1"
 CONFIRMED = RegistrationStatus.CONFIRMED
 # How far a check's own time (sent by a phone that was offline) may lie from the server's.
 CLIENT_PAST = timedelta(hours=12)
@@ -53,41 +49,12 @@ class CheckInResult:
     already: bool  # True when the person had been checked in before this check
 
 
-# -- the code ------------------------------------------------------------------------------
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
-def token_for(registration: Registration) -> str | None:
-    """The person's check-in code; None unless confirmed."""
-    if registration is None or registration.status != CONFIRMED:
-        return None
-    return _serializer().dumps([registration.seminar_id, registration.id,
-                                registration.checkin_nonce])
-
-
-def qr_svg(token: str) -> str:
-    """The code as an inline SVG element (no XML declaration), black on white."""
-    import segno  # imported here, where a code is drawn, not at start-up
-
-    qr = segno.make(token, error="m", micro=False)
-    return qr.svg_inline(scale=6, border=4, dark="#000", light="#fff")
-
-
-def qr_png(token: str, scale: int = 8) -> bytes:
-    import segno
-
-    qr = segno.make(token, error="m", micro=False)
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
+# -- reading a code ------------------------------------------------------------------------
 
 
 def _registration_from_token(seminar: Seminar, token: str) -> Registration:
     try:
-        seminar_id, registration_id, nonce = _serializer().loads((token or "").strip())
+        seminar_id, registration_id, nonce = checkin_code.serializer().loads((token or "").strip())
         seminar_id, registration_id, nonce = int(seminar_id), int(registration_id), str(nonce)
     except (BadData, TypeError, ValueError):
         raise CheckInRefused(_l("This is not a check-in code of the portal.")) from None
@@ -119,7 +86,7 @@ def _when(client_at: datetime | None, now: datetime) -> datetime:
 
 def _check_in(seminar: Seminar, registration_id: int, actor: User | None,
               client_at: datetime | None, how: str) -> CheckInResult:
-    with attendance._locked(seminar):
+    with attendance.locked(seminar):
         at = _when(client_at, clock.now())  # inside the lock: the first to get it is first
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if registration is None or registration.seminar_id != seminar.id:
@@ -173,11 +140,8 @@ def add_walk_in(seminar: Seminar, name: str, position: str, unit: str,
     if len(name) > 200 or len(position) > 200 or len(unit) > 300:
         raise InvalidInput(_l("A name, position or unit is too long."))
     now = clock.now()
-    with attendance._locked(seminar):
-        attendance._fill_free_seats(seminar, actor, reason="seat free")
-        if seminar.confirmed_count() >= seminar.capacity:
-            raise SeminarFull(_l("All %(total)d seats are taken: nobody more can be added at "
-                                 "the door."), total=seminar.capacity)
+    with attendance.locked(seminar):
+        attendance.seat_walk_in(seminar, actor)
         known_unit = db.session.scalar(select(Unit).where(Unit.name == unit)) if unit else None
         details = position if known_unit is not None else ", ".join(
             part for part in (position, unit) if part)

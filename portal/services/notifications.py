@@ -28,7 +28,7 @@ from .. import clock, links
 from ..extensions import db
 from ..models import Assignment, Booklet, MailLog, Registration, Seminar, Submission, User
 from ..timefmt import remaining_text
-from . import outbox
+from . import checkin_code, outbox
 from .mail import Mail, compose, render
 
 log = logging.getLogger("portal.mail")
@@ -110,11 +110,9 @@ def _promotion(registration: Registration) -> Mail:
 
 def _attach_checkin_code(mail, registration: Registration) -> None:
     """The person's check-in QR code as a PNG attachment (confirmed people only)."""
-    from . import checkin
-
-    token = checkin.token_for(registration)
+    token = checkin_code.token_for(registration)
     if token:
-        mail.attachments.append(("ma-diem-danh.png", "image/png", checkin.qr_png(token)))
+        mail.attachments.append(("ma-diem-danh.png", "image/png", checkin_code.qr_png(token)))
 
 
 # -- a final booklet is out ----------------------------------------------------------------

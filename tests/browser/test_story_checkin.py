@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Registration, User
-from portal.services import attendance, checkin, seminars
+from portal.services import attendance, checkin, checkin_code, seminars
 
 from ..conftest import PASSWORD, create_account
 from .conftest import CHROMIUM, create_office, log_in, screenshot
@@ -60,12 +60,12 @@ def test_the_door_on_a_phone(live_app, live_server, browser, tmp_path):
                                     ("em", "Võ Văn Em")]}
         registrations = {key: attendance.register(seminar, user)
                          for key, user in people.items()}
-        scanned_token = checkin.token_for(registrations["anh"])
-        stale_token = checkin.token_for(registrations["bao"])
+        scanned_token = checkin_code.token_for(registrations["anh"])
+        stale_token = checkin_code.token_for(registrations["bao"])
         attendance.cancel(seminar, people["bao"])
         attendance.register(seminar, people["bao"])  # a new code: the old one is stale
-        _y4m_from_png(checkin.qr_png(scanned_token), tmp_path / "camera.y4m")
-        (tmp_path / "stale.png").write_bytes(checkin.qr_png(stale_token))
+        _y4m_from_png(checkin_code.qr_png(scanned_token), tmp_path / "camera.y4m")
+        (tmp_path / "stale.png").write_bytes(checkin_code.qr_png(stale_token))
         em_id = registrations["em"].id
 
     phone_browser = browser.browser_type.launch(
