@@ -200,7 +200,7 @@ class Storage:
         except OSError as error:
             pending.unlink(missing_ok=True)
             raise StorageError(str(error)) from error
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return target
 
     def _pending_note(self, relative: str) -> Path:
@@ -386,7 +386,7 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -7,27 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from flask_babel import gettext as _
 
 from .. import clock
 from ..models import Seminar
 from . import attendance
+from .spreadsheet import cell, excel_csv
 
 LISTING_FIELDS = ("email", "name", "unit", "status", "waitlist_position", "registered_at")
 
-# A formula character at the start of a cell, or right after a ";" or "," (where a spreadsheet
-# that splits on the other list separator would start a cell).
-_FORMULA_START = re.compile(r"(^|[;,])(\s*)([=+\-@\t\r])")
-
-
-def cell(value: str | None) -> str:
-    """A text cell that a spreadsheet will not run as a formula, whichever list separator it
-    uses (Vietnamese settings often use ``;``): every formula character that could start a
-    cell gets a ``'`` before it. The CSV writers also quote every cell (``csv.QUOTE_ALL``), so
-    a ``;``, ``,``, quote or line break stays inside its cell."""
-    return _FORMULA_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value or "")
 
 
 def listing(seminar: Seminar) -> list[dict]:
@@ -82,11 +71,7 @@ def _rows(entries: list[dict]) -> list[list]:
 def export_csv(seminar: Seminar) -> bytes:
     """The Office's export: UTF-8 with a BOM (so Excel shows Vietnamese), CRLF line ends,
     column names in the reader's language, times in Vietnam time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(_header())
-    writer.writerows(_rows(attendance.entries(seminar)))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return excel_csv([_header(), *_rows(attendance.entries(seminar))])
 
 
 def export_xlsx(seminar: Seminar) -> bytes:

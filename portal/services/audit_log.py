@@ -3,8 +3,6 @@ filters (action, person, day) and a CSV export."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, User
 from .audit import ACTION_LABELS, label
+from .spreadsheet import cell, excel_csv
 from .vietnamese_order import sort_people
 
 # One sentence per kind of event. Parameters: who, target, paper, and the event's details.
@@ -181,20 +180,12 @@ def sentence(event: AuditEvent) -> str:
 
 def export_csv(filters: Filters) -> bytes:
     """UTF-8 with a BOM (Excel shows Vietnamese), one row per event, newest first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_("Time (Vietnam time)"), _("Who"), _("Action"), _("What happened"),
-                     _("Object"), _("Details")])
-    for event in db.session.scalars(query(filters)):
-        writer.writerow([
-            clock.format_datetime(event.at, seconds=True),
-            _cell(event.actor.full_name if event.actor else _("The portal")),
-            _cell(label(event.action)), _cell(sentence(event)), _cell(event.target or ""),
-            _cell(event.detail or ""),
-        ])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    header = [_("Time (Vietnam time)"), _("Who"), _("Action"), _("What happened"), _("Object"),
+              _("Details")]
+    return excel_csv([header, *(
+        [clock.format_datetime(event.at, seconds=True),
+         cell(event.actor.full_name if event.actor else _("The portal")),
+         cell(str(label(event.action))), cell(sentence(event)), cell(event.target or ""),
+         cell(event.detail or "")]
+        for event in db.session.scalars(query(filters)))])
 
-
-def _cell(value: str) -> str:
-    """A text cell that Excel will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

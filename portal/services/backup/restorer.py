@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ...settings import sha256_file
-from ...storage import TMP_DIR, Storage, StorageError, _fsync_dir
+from ...storage import TMP_DIR, Storage, StorageError, fsync_dir
 from .archive import DERIVED, FILES_PREFIX, BackupError, read_archive
 from .database import (
     database_kind,
@@ -119,7 +119,7 @@ def restore(archive: Path | str, storage: Storage, engine: Engine, force: bool =
                 source.unlink()
             else:
                 os.replace(source, target)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
             total += item["size"]
         known = {item["path"] for item in manifest["files"]}
         left_in_place = sorted(

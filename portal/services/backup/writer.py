@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ... import clock
 from ...settings import sha256_file
-from ...storage import TMP_DIR, Storage, _fsync_dir
+from ...storage import TMP_DIR, Storage, fsync_dir
 from .archive import DB_MEMBERS, DERIVED, FILES_PREFIX, FORMAT, MANIFEST, VERSION, BackupError
 from .database import database_kind, snapshot_postgresql, snapshot_sqlite
 
@@ -133,7 +133,7 @@ def create(out: Path | str, storage: Storage, engine: Engine) -> CreateResult:
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(temp, out)
-            _fsync_dir(out.parent)
+            fsync_dir(out.parent)
         except OSError as error:
             temp.unlink(missing_ok=True)
             raise BackupError(f"could not write {out}: {error}") from error
