@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Booklet, User
-from portal.services import seminars, submissions
+from portal.services import papers, seminars, submissions
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import merge as assemble
 from portal.services.booklet.preflight import preflight
@@ -35,7 +35,7 @@ def add_papers(app, positions, pages=2):
         seminar = seminars.current_seminar()
         office = db.session.scalar(select(User).where(User.is_office.is_(True)))
         for position in positions:
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             if position % 2:
                 data = pdf_bytes(pages + position % 3, size=LETTER if position == 3 else A4,
                                  marker=f"MARKER-{position}")
