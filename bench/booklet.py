@@ -66,7 +66,7 @@ def setup(folder: Path) -> None:
     logging.disable(logging.INFO)  # the upload mails
     from portal import create_app
     from portal.extensions import db
-    from portal.services import accounts, seminars, submissions
+    from portal.services import accounts, papers, seminars, submissions
 
     app = create_app()
     with app.app_context():
@@ -78,20 +78,20 @@ def setup(folder: Path) -> None:
         seminar = seminars.current_seminar()
         for position, relative in enumerate(PAPERS, start=1):
             path = CORPUS / relative
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             submissions.upload(assignment, office, io.BytesIO(path.read_bytes()), path.name)
 
 
 def converted() -> list[str]:
     from portal import create_app
-    from portal.services import seminars, submissions
+    from portal.services import papers, seminars
     from portal.storage import get_storage
 
     app = create_app()
     with app.app_context():
         storage = get_storage()
         return [str(storage.path(a.current_submission.normalised_path))
-                for a in submissions.assignments_with_revisions(seminars.current_seminar())]
+                for a in papers.assignments_with_revisions(seminars.current_seminar())]
 
 
 def setup_child(folder: Path) -> None:

@@ -84,7 +84,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
     logging.getLogger("portal.mail").setLevel(logging.WARNING)  # receipts: not for the report
     from portal import clock, create_app
     from portal.extensions import db
-    from portal.services import accounts, attendance, seminars, submissions
+    from portal.services import accounts, attendance, papers, seminars, submissions
     from portal.services.booklet import build as booklet_service
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=server.database_url,
@@ -96,7 +96,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
         office, _ = accounts.create_user(accounts.NewUser(
             email="van.phong@example.org", name="Văn Phòng Sở", password=PASSWORD,
             unit="Văn phòng Sở", office=True))
-        assignments = submissions.assignments_with_revisions(seminar)
+        assignments = papers.assignments_with_revisions(seminar)
         for index in range(clients):
             if index < PRESENTERS_PER_UNIT * len(assignments):
                 assignment = assignments[index % len(assignments)]
@@ -110,7 +110,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
             people.append((user.email, position))
         with clock.frozen(seminar.deadline - timedelta(days=1)):
             for position, name in PAPERS:
-                assignment = submissions.get_assignment(seminar, position)
+                assignment = papers.get_assignment(seminar, position)
                 presenter = next((accounts.find_by_email(email) for email, p in people
                                   if p == position), office)
                 data, filename = _paper(position, name)

@@ -51,12 +51,12 @@ def prepare(server: LiveServer) -> None:
     server.flask("seminar", "load-plan", "--demo")
     from portal import create_app
     from portal.extensions import db
-    from portal.services import accounts, seminars, submissions
+    from portal.services import accounts, papers, seminars
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=server.database_url,
                      UPLOAD_DIR=str(server.upload_dir))
     with app.app_context():
-        assignment = submissions.get_assignment(seminars.current_seminar(), 1)
+        assignment = papers.get_assignment(seminars.current_seminar(), 1)
         accounts.create_user(accounts.NewUser(
             email=EMAIL, name="Trần Văn Trình Bày", password=PASSWORD,
             unit=assignment.unit.name, position="Chuyên viên"))

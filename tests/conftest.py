@@ -20,7 +20,7 @@ from config import TestingConfig, normalise_database_url
 from portal import clock, create_app
 from portal.extensions import db
 from portal.models import User
-from portal.services import accounts, seminars, submissions
+from portal.services import accounts, papers, seminars, submissions
 
 from .docmaker import A4, LETTER, docx_bytes, pdf_bytes
 
@@ -215,7 +215,7 @@ def add_papers(app, positions: Iterable[int], pages: int = 2) -> None:
         seminar = seminars.current_seminar()
         office = db.session.scalar(select(User).where(User.is_office.is_(True)))
         for position in positions:
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             if position % 2:
                 data = pdf_bytes(pages + position % 3, size=LETTER if position == 3 else A4,
                                  marker=f"MARKER-{position}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Registration, User
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, papers, seminars, submissions
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import editions
 
@@ -126,7 +126,7 @@ def world(tmp_path_factory):
         attendance.set_capacity(seminar, 1)
         attendance.register(seminar, waitlisted)
         for position in range(1, 8):
-            submissions.upload(submissions.get_assignment(seminar, position), office,
+            submissions.upload(papers.get_assignment(seminar, position), office,
                                io.BytesIO(pdf_bytes(1, marker=f"P{position}")),
                                f"Tham luận {position}.pdf")
         final = booklet_service.build(seminar, office, draft=False)

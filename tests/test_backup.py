@@ -20,7 +20,7 @@ from config import TestingConfig
 from portal import clock, create_app
 from portal.extensions import db
 from portal.models import User
-from portal.services import attendance, backup, seminars, submissions
+from portal.services import attendance, backup, papers, seminars, submissions
 from portal.services.backup import database as backup_database
 from portal.services.booklet import build as booklet_service
 
@@ -59,7 +59,7 @@ def populated(app, people):
     with app.app_context(), clock.frozen(datetime(2021, 5, 11, 2, 0, tzinfo=UTC)):
         seminar = seminars.current_seminar()
         presenter = db.session.get(User, people["presenter"])
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(pdf_bytes(2, marker="SECOND-REVISION")), "Lần 2.pdf")
         attendance.register(seminar, db.session.get(User, people["member"]))
         booklet_service.build(seminar, None, draft=False)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Booklet, MailLog
-from portal.services import programme, seminars, submissions
+from portal.services import papers, programme, seminars
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import editions as editions_service
 from portal.services.booklet.preflight import preflight
@@ -101,7 +101,7 @@ def test_final_refuses_fonts_not_embedded_in_vietnamese(app, people, tmp_path):
     add_papers(app, range(1, 8), pages=1)
     with app.app_context():
         seminar = seminars.current_seminar()
-        revision = submissions.get_assignment(seminar, 5).current_submission
+        revision = papers.get_assignment(seminar, 5).current_submission
         storage = get_storage()
         plain = docmaker.make_pdf(tmp_path / "plain.pdf", [docmaker.A4], text_per_page=["X"])
         storage.path(revision.normalised_path).write_bytes(plain.read_bytes())

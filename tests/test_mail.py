@@ -20,7 +20,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import MailLog, ReminderSent, User
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, deadline_extensions, papers, seminars, submissions
 from portal.services.booklet import build as booklet_service
 
 from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload, wait_until
@@ -271,7 +271,7 @@ def test_remind_mails_exactly_the_units_whose_paper_is_missing(app, people, smtp
     with app.app_context(), clock.frozen(BEFORE):
         seminar = seminars.current_seminar()
         presenter = db.session.get(User, people["presenter"])
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(pdf_bytes(1)), "Bài 2.pdf")
     smtp.clear()
 
@@ -327,8 +327,9 @@ def test_remind_days_window_and_a_new_deadline(app, people, smtp):
     with app.app_context(), clock.frozen(datetime(2021, 5, 12, 2, 0, tzinfo=UTC)):
         seminar = seminars.current_seminar()
         office = db.session.get(User, people["office"])
-        submissions.grant_extension(submissions.get_assignment(seminar, 6), "16/05/2021 17:00",
-                                    "Chờ ý kiến lãnh đạo đơn vị", office)
+        deadline_extensions.grant_extension(papers.get_assignment(seminar, 6),
+                                            "16/05/2021 17:00",
+                                            "Chờ ý kiến lãnh đạo đơn vị", office)
         result = remind(app, "--days", "5")
     assert "1 reminder(s) sent." in result.output
     assert [rcpts for rcpts, _ in smtp.messages] == [["chicuc@example.org"]]
@@ -422,7 +423,7 @@ def test_booklet_mail_goes_to_the_confirmed_attendees(app, people, smtp):
         office = db.session.get(User, people["office"])
         with clock.frozen(BEFORE):
             for position in range(1, 8):
-                submissions.upload(submissions.get_assignment(seminar, position), office,
+                submissions.upload(papers.get_assignment(seminar, position), office,
                                    io.BytesIO(pdf_bytes(1, marker=f"P{position}")),
                                    f"Bài {position}.pdf")
     smtp.clear()
@@ -463,7 +464,7 @@ def test_a_mail_server_that_is_down_never_fails_the_upload(app, people, smtp):
         response = upload(client, 2, pdf_bytes(2), "Tham luận số 2.pdf")
     assert response.status_code == 302
     with app.app_context():
-        assignment = submissions.get_assignment(seminars.current_seminar(), 2)
+        assignment = papers.get_assignment(seminars.current_seminar(), 2)
         assert assignment.current_submission is not None
     rows = settle(app)
     assert [(r.kind, r.recipient, r.status) for r in rows] == [
@@ -523,7 +524,7 @@ def test_without_a_server_mail_goes_to_the_log(tmp_path, people_free_app, caplog
                                    unit="Phòng Kế hoạch - Tài chính")
         with clock.frozen(BEFORE):
             result = submissions.upload(
-                submissions.get_assignment(seminars.current_seminar(), 3), presenter,
+                papers.get_assignment(seminars.current_seminar(), 3), presenter,
                 io.BytesIO(pdf_bytes(1)), "Bài 3.pdf")
         digest = result.submission.sha256
     records = [r for r in caplog.records if r.name == "portal.mail"]

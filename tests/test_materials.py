@@ -19,7 +19,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Booklet, RegistrationStatus, User
 from portal.policy import can_get_materials
-from portal.services import attendance, previews, seminars, submissions
+from portal.services import attendance, papers, previews, seminars, submissions
 from portal.services import materials as materials_service
 from portal.services.booklet import build as booklet_service
 from portal.storage import get_storage
@@ -71,7 +71,7 @@ def add_papers(app, positions=range(1, 8)):
         office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
         presenter = db.session.scalar(select(User).where(User.email == EMAILS["presenter"]))
         for position in positions:
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             if position == 2:
                 data = docx_bytes(["Nội dung tham luận số 2: đẩy mạnh dịch vụ công."] * 5,
                                   heading="Tham luận số 2")
@@ -394,7 +394,7 @@ def test_zip_changes_its_etag_when_a_paper_changes(world):
     with world.app_context(), clock.frozen(BEFORE):
         seminar = seminars.current_seminar()
         office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
-        submissions.upload(submissions.get_assignment(seminar, 3), office,
+        submissions.upload(papers.get_assignment(seminar, 3), office,
                            io.BytesIO(pdf_bytes(3, marker="NEW")), "Bài số 3 – bản mới.pdf")
     response = client.get("/materials/all.zip", headers={"If-None-Match": first})
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from portal.extensions import db
 from portal.models import Submission, User
-from portal.services import seminars, submissions
+from portal.services import papers, seminars, submissions
 from portal.services.documents.notes import CODES, Note, read_stored, stored
 
 
@@ -91,7 +91,7 @@ def test_signed_xfa_encrypted_pdf_gets_one_note_per_fact_in_vietnamese(app, clie
         seminar = seminars.current_seminar()
         seminars.set_deadline(seminar, "01/01/2099")
         presenter = db.session.get(User, people["presenter"])
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(signed_xfa_open_encrypted_pdf()), "ky-so.pdf")
         revision = db.session.scalars(db.select(Submission)).one()
         notes = read_stored(revision.conversion_notes)

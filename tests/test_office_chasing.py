@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.extensions import db
 from portal.models import MailLog, ReminderSent, User
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, papers, seminars, submissions
 
 from .conftest import EMAILS, create_account, login, make_app, post_form
 from .docmaker import pdf_bytes
@@ -31,7 +31,7 @@ def _upload(app, position: int, name: str):
     with app.app_context(), clock.frozen(BEFORE):
         seminar = seminars.current_seminar()
         office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
-        submissions.upload(submissions.get_assignment(seminar, position), office,
+        submissions.upload(papers.get_assignment(seminar, position), office,
                            io.BytesIO(pdf_bytes(1, marker=f"P{position}")), name)
 
 
@@ -167,13 +167,13 @@ def test_removing_an_extension_asks_first(app, client_as):
         assert post_form(office, "/office/papers/2/extend/clear",
                          page_url="/office/papers/2").status_code == 200
         with app.app_context():
-            assignment = submissions.get_assignment(seminars.current_seminar(), 2)
+            assignment = papers.get_assignment(seminars.current_seminar(), 2)
             assert assignment.deadline_extension is not None
         done = post_form(office, "/office/papers/2/extend/clear", {"confirm": "1"},
                          page_url="/office/papers/2")
         assert done.status_code == 302
         with app.app_context():
-            assignment = submissions.get_assignment(seminars.current_seminar(), 2)
+            assignment = papers.get_assignment(seminars.current_seminar(), 2)
             assert assignment.deadline_extension is None
 
 

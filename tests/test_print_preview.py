@@ -11,7 +11,7 @@ from flask_babel import force_locale
 
 from portal.extensions import db
 from portal.models import User
-from portal.services import seminars, submissions
+from portal.services import papers, seminars, submissions
 from portal.services.documents.notes import Note
 
 from .conftest import CORPUS, post_form
@@ -23,7 +23,7 @@ def _upload(app, people, data: bytes, name: str) -> None:
         seminar = seminars.current_seminar()
         seminars.set_deadline(seminar, "01/01/2099")
         presenter = db.session.get(User, people["presenter"])
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(data), name)
 
 

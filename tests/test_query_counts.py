@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from portal import clock
 from portal.extensions import db
 from portal.models import User
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, papers, seminars, submissions
 
 from .conftest import EMAILS, create_account, login
 from .docmaker import pdf_bytes
@@ -53,7 +53,7 @@ def _populate(app, *, people: int, revisions: int) -> None:
                                   position="Chuyên viên")
             attendance.register(seminar, user)
         for position in range(1, 8):
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             for number in range(revisions):
                 uploader = (presenter if position == 2 and number % 2 == 0
                             else uploaders[number % len(uploaders)])

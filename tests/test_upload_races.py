@@ -28,8 +28,8 @@ from portal import clock
 from portal import storage as storage_module
 from portal.extensions import db
 from portal.models import AuditEvent, Submission
-from portal.services import submissions
 from portal.services.documents import checker
+from portal.services.papers import get_assignment
 from portal.storage import AlreadyExists, Storage, StorageError
 
 from .conftest import PG_URL, csrf_from, login, upload
@@ -86,7 +86,7 @@ def test_going_back_to_an_earlier_file_makes_it_current_without_a_copy(app, clie
     assert under(app, "papers") == papers and under(app, "converted") == converted
 
     with app.app_context():
-        assignment = submissions.get_assignment(
+        assignment = get_assignment(
             db.session.get(Submission, three.id).assignment.seminar, 2)
         assert assignment.current_submission.number == 3
         uploads = [json.loads(e.detail) for e in db.session.scalars(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..services import submissions
+from ..services import papers, submissions
 from .common import PortalGroup, current_seminar, office_account
 
 submissions_cli = PortalGroup("submissions", help="Papers: add one on a unit's behalf, list "
@@ -37,7 +37,7 @@ def submissions_add(position: int, file: Path, actor_email: str | None):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def submissions_list(as_json: bool):
     """The seven papers with their status and revisions."""
-    rows = submissions.listing(current_seminar())
+    rows = papers.listing(current_seminar())
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

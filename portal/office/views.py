@@ -5,7 +5,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock, confirm
-from ..services import attendance, audit, programme, seminars, submissions
+from ..services import (
+    attendance,
+    audit,
+    deadline_extensions,
+    papers,
+    programme,
+    seminars,
+    submissions,
+)
 from ..services import audit_log as audit_log_service
 from ..services import people as people_service
 from ..services.errors import NeedsConfirmation, NotFound, PortalError
@@ -96,19 +104,19 @@ def _attach(form, error: PortalError) -> None:
 @bp.get("", strict_slashes=False)
 def index():
     seminar = seminars.current_seminar()
-    assignments = submissions.assignments_with_revisions(seminar)
-    statuses = {a.id: submissions.status_of(a) for a in assignments}
-    submitted = sum(1 for s in statuses.values() if s != submissions.STATUS_MISSING)
+    assignments = papers.assignments_with_revisions(seminar)
+    statuses = {a.id: papers.status_of(a) for a in assignments}
+    submitted = sum(1 for s in statuses.values() if s != papers.STATUS_MISSING)
     return render_template("office/index.html", seminar=seminar, assignments=assignments,
                            statuses=statuses, submitted=submitted,
-                           labels=submissions.STATUS_LABELS,
+                           labels=papers.STATUS_LABELS,
                            contacts=people_service.contacts_by_unit())
 
 
 def _assignment(position: int):
     seminar = seminars.current_seminar()
     try:
-        return submissions.get_assignment(seminar, position, with_revisions=True)
+        return papers.get_assignment(seminar, position, with_revisions=True)
     except NotFound:
         abort(404)
 
@@ -146,9 +154,9 @@ def extend(position: int):
     extension_form = ExtensionForm(prefix="ext")
     if extension_form.validate_on_submit():
         try:
-            instant = submissions.grant_extension(assignment, extension_form.deadline.data,
-                                                  extension_form.reason.data, current_user,
-                                                  confirmed=_confirmed(extension_form))
+            instant = deadline_extensions.grant_extension(
+                assignment, extension_form.deadline.data, extension_form.reason.data,
+                current_user, confirmed=_confirmed(extension_form))
         except NeedsConfirmation as question:
             return _render_paper(assignment, UploadForm(), extension_form, question.status,
                                  warnings=[str(w) for w in question.warnings])
@@ -185,7 +193,7 @@ def clear_extension(position: int):
                            url_for(".clear_extension", position=position),
                            _("Remove the extension"), url_for(".paper", position=position))
     if ActionForm().validate_on_submit():
-        submissions.clear_extension(assignment, current_user)
+        deadline_extensions.clear_extension(assignment, current_user)
         flash(_("The extension was removed; the seminar's deadline applies again."), "success")
     return redirect(url_for(".paper", position=position))
 

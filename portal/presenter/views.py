@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from .. import policy
 from ..models import Assignment, Submission
+from ..services import papers as paper_service
 from ..services import submissions
 from ..services.errors import NotFound
 from ..services.seminars import current_seminar, unit_papers
@@ -18,14 +19,14 @@ from .blueprint import bp
 def papers():
     seminar, assignments = unit_papers(current_user)
     return render_template("presenter/papers.html", seminar=seminar, assignments=assignments,
-                           status_of=submissions.status_of,
-                           labels=submissions.STATUS_LABELS)
+                           status_of=paper_service.status_of,
+                           labels=paper_service.STATUS_LABELS)
 
 
 def _own_assignment(position: int) -> Assignment:
     try:
         seminar = current_seminar()
-        assignment = submissions.get_assignment(seminar, position, with_revisions=True)
+        assignment = paper_service.get_assignment(seminar, position, with_revisions=True)
     except NotFound:
         abort(404)
     if not policy.may_submit(current_user, assignment):
@@ -54,7 +55,7 @@ def download_revision(position: int, number: int):
     except NotFound:
         abort(404)
     return get_storage().send(revision.stored_path, revision.original_filename,
-                              submissions.MIME_TYPES[revision.file_type])
+                              paper_service.MIME_TYPES[revision.file_type])
 
 
 # -- the paper as it will be printed ---------------------------------------------------------

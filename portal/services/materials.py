@@ -25,7 +25,7 @@ from ..models import Assignment, Booklet, Seminar, Submission
 from ..settings import TIME_ZONE_NAME
 from ..storage import Storage
 from .booklet import build as booklet_service
-from .submissions import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
+from .papers import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Assignment, MailLog, ReminderSent, Seminar, User
 from . import audit, notifications
 from .mail import FAILED
-from .submissions import assignments_with_revisions
+from .papers import assignments_with_revisions
 
 SKIP_SUBMITTED = "submitted"
 SKIP_DEADLINE_PASSED = "deadline passed"

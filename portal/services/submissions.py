@@ -1,4 +1,7 @@
-"""Paper submissions: deadline, ownership, validation, revisions.
+"""Paper submissions: upload, validation, revisions.
+
+Finding and listing papers is in ``papers``; deadline extensions in ``deadline_extensions``;
+the deadline and ownership decisions in ``policy``.
 
 An upload is received into a temporary file (hashed while it streams), checked and converted
 in a child process with a bounded time and memory (``documents.checker``), then moved into
@@ -29,7 +32,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from .. import clock, policy
 from ..database import lock_name, lock_row
@@ -50,78 +52,18 @@ from .errors import (
     NotYourAssignment,
     StorageFailed,
 )
+from .papers import EXTENSIONS, get_assignment
 
 log = logging.getLogger(__name__)
-
-MIME_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "doc": "application/msword",
-    "odt": "application/vnd.oasis.opendocument.text",
-}
-EXTENSIONS = {"pdf": ".pdf", "docx": ".docx", "doc": ".doc", "odt": ".odt"}
-
-STATUS_MISSING = "missing"
-STATUS_SUBMITTED = "submitted"
-STATUS_LATE = "late"
-STATUS_RECEIVED = "received"
-
-STATUS_LABELS = {
-    STATUS_MISSING: _l("not submitted"),
-    STATUS_SUBMITTED: _l("submitted"),
-    STATUS_LATE: _l("submitted late"),
-    STATUS_RECEIVED: _l("received"),
-}
 
 
 def converter_version() -> str:
     return CONVERTER_VERSION
 
 
-def get_assignment(seminar: Seminar, position: int, *,
-                   with_revisions: bool = False) -> Assignment:
-    """Paper ``position`` of ``seminar``; ``with_revisions``: its revisions and their
-    uploaders loaded with it (two more queries, whatever the number of revisions)."""
-    query = select(Assignment).where(Assignment.seminar_id == seminar.id,
-                                     Assignment.position == position)
-    if with_revisions:
-        query = query.options(
-            selectinload(Assignment.submissions).selectinload(Submission.uploader))
-    assignment = db.session.scalar(query)
-    if assignment is None:
-        raise NotFound(_l("There is no paper number %(n)s."), n=position)
-    return assignment
-
-
-def assignments_with_revisions(seminar: Seminar) -> list[Assignment]:
-    """The seminar's assignments in order, with units and revisions loaded in two queries."""
-    return list(
-        db.session.scalars(
-            select(Assignment)
-            .where(Assignment.seminar_id == seminar.id)
-            .options(
-                selectinload(Assignment.unit),
-                selectinload(Assignment.submissions).selectinload(Submission.uploader),
-            )
-            .order_by(Assignment.position)
-        )
-    )
-
-
 def check_owner(user: User, assignment: Assignment) -> None:
     if not policy.may_submit(user, assignment):
         raise NotYourAssignment(_l("This paper is assigned to another unit."))
-
-
-def status_of(assignment: Assignment) -> str:
-    current = assignment.current_submission
-    if current is None:
-        return STATUS_MISSING
-    if current.received_at is not None:
-        return STATUS_RECEIVED
-    if current.late:
-        return STATUS_LATE
-    return STATUS_SUBMITTED
 
 
 @dataclass
@@ -423,42 +365,6 @@ def clean_filename(name: str | None) -> str:
     return name[:200]
 
 
-def grant_extension(assignment: Assignment, text: str, reason: str, actor: User,
-                    confirmed: bool = True) -> datetime:
-    """Let one paper arrive later. With ``confirmed=False`` an extension after the session's
-    start raises NeedsConfirmation and nothing is saved."""
-    from . import programme
-
-    try:
-        instant = clock.parse_local(text)
-    except ValueError:
-        raise InvalidInput(_l("Write the new deadline as DD/MM/YYYY HH:MM (Vietnam time)."),
-                           field="deadline") from None
-    if instant <= assignment.seminar.deadline:
-        raise InvalidInput(_l("An extension must be later than the seminar's deadline "
-                              "(before %(when)s, Vietnam time)."), field="deadline",
-                           when=clock.format_datetime(assignment.seminar.deadline))
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_l("Give a reason for the extension; the presenter will see it."),
-                           field="reason")
-    assignment.deadline_extension = instant
-    assignment.extension_reason = reason[:1000]
-    programme.confirm_or_rollback(
-        programme.extension_warnings(assignment.seminar, only=assignment), confirmed)
-    audit.record("assignment.extend", actor, target=f"paper {assignment.position}",
-                 deadline=clock.isoformat_local(instant), reason=reason)
-    db.session.commit()
-    return instant
-
-
-def clear_extension(assignment: Assignment, actor: User) -> None:
-    assignment.deadline_extension = None
-    assignment.extension_reason = ""
-    audit.record("assignment.clear_extension", actor, target=f"paper {assignment.position}")
-    db.session.commit()
-
-
 def mark_received(submission: Submission, actor: User) -> None:
     if submission.received_at is None:
         submission.received_at = clock.now()
@@ -473,35 +379,6 @@ def get_revision(assignment: Assignment, number: int) -> Submission:
         if submission.number == number:
             return submission
     raise NotFound(_l("There is no revision %(n)s of this paper."), n=number)
-
-
-def listing(seminar: Seminar) -> list[dict]:
-    """``flask submissions list --json``."""
-    rows = []
-    for assignment in assignments_with_revisions(seminar):
-        rows.append({
-            "position": assignment.position,
-            "unit": assignment.unit.name,
-            "title": assignment.title,
-            "status": status_of(assignment),
-            "deadline": clock.isoformat_local(assignment.effective_deadline),
-            "revisions": [
-                {
-                    "number": s.number,
-                    "filename": s.original_filename,
-                    "size": s.size,
-                    "sha256": s.sha256,
-                    "type": s.file_type,
-                    "pages": s.pages,
-                    "uploaded_at": clock.isoformat_local(s.uploaded_at),
-                    "uploaded_by": s.uploader.email if s.uploader else None,
-                    "late": s.late,
-                    "received": s.received_at is not None,
-                }
-                for s in assignment.submissions
-            ],
-        })
-    return rows
 
 
 def add_from_file(seminar: Seminar, position: int, path: Path, actor: User | None) -> UploadResult:

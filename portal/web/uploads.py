@@ -15,7 +15,7 @@ from wtforms import SubmitField
 from .. import clock
 from ..forms import PortalForm
 from ..models import Assignment, Submission
-from ..services import submissions
+from ..services import papers, submissions
 from ..services.errors import PortalError
 from ..storage import get_storage
 from ..timefmt import remaining_text
@@ -69,8 +69,8 @@ def render_paper(assignment: Assignment, form: UploadForm, status: int = 200,
         remaining=remaining_text(clock.remaining(deadline)),
         current=assignment.current_submission,
         revisions=list(reversed(assignment.submissions)),
-        status=submissions.status_of(assignment),
-        labels=submissions.STATUS_LABELS,
+        status=papers.status_of(assignment),
+        labels=papers.STATUS_LABELS,
         max_mb=int(current_app.config["MAX_UPLOAD_MB"]),
         printed=print_version(assignment.current_submission),
         **extra,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assignment, MailLog, Seminar, Submission, Unit, User
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, papers, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..docmaker import pdf_bytes
@@ -88,7 +88,7 @@ def _setup(app):
         attendance.register(seminar, attendee)
         waiting = create_account("waitlisted@example.org", "Lê Văn Chờ")
         attendance.register(seminar, waiting)
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(pdf_bytes(2, marker="ENGLISH")), "Tham luận số 2.pdf")
 
 

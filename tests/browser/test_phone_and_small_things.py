@@ -12,7 +12,7 @@ import pytest
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 
-from portal.services import attendance, seminars, submissions
+from portal.services import attendance, papers, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..docmaker import pdf_bytes
@@ -43,7 +43,7 @@ def _world(app):
                                   "Hoàng Minh Chờ Đợi"], start=1):
             attendance.register(seminar, create_account(f"p{n}@example.org", name))
         seminars.set_deadline(seminar, "01/01/2099")
-        submissions.upload(submissions.get_assignment(seminar, 2), presenter,
+        submissions.upload(papers.get_assignment(seminar, 2), presenter,
                            io.BytesIO(pdf_bytes(3, marker="PHONE")),
                            "Tham luận có tên tệp rất dài để thử màn hình điện thoại.pdf")
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import User
-from portal.services import seminars, submissions
+from portal.services import papers, seminars, submissions
 
 from ..conftest import PASSWORD, create_account
 from ..docmaker import docx_bytes, pdf_bytes
@@ -96,7 +96,7 @@ def test_whole_story(live_app, live_server, browser, tmp_path, lang):
         seminar = seminars.current_seminar()
         office = db.session.scalar(select(User).where(User.email == "office@example.org"))
         for position in (1, 3, 4, 5, 6, 7):
-            assignment = submissions.get_assignment(seminar, position)
+            assignment = papers.get_assignment(seminar, position)
             submissions.upload(assignment, office, io.BytesIO(
                 pdf_bytes(2, marker=f"PAPER-{position}")), f"Tham luận {position}.pdf")
 

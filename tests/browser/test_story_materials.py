@@ -9,7 +9,7 @@ from pathlib import Path
 from flask_babel import force_locale, gettext
 
 from portal import clock
-from portal.services import seminars, submissions
+from portal.services import papers, seminars, submissions
 from portal.services.booklet import build as booklet_service
 from portal.storage import get_storage
 
@@ -27,7 +27,7 @@ def test_attendee_registers_and_downloads_the_booklet(live_app, live_server, pag
         seminar = seminars.current_seminar()
         with clock.frozen(BEFORE):
             for position in range(1, 8):
-                assignment = submissions.get_assignment(seminar, position)
+                assignment = papers.get_assignment(seminar, position)
                 if position == 2:
                     data = docx_bytes(["Nội dung tham luận số 2."] * 6, heading="Tham luận")
                     name = "Tham luận dịch vụ công trực tuyến.docx"

@@ -30,7 +30,8 @@ from .. import attendance, audit, notifications, programme
 from ..documents.checker import run_checked
 from ..documents.results import DocumentRefused, is_no_space
 from ..errors import BookletNotReady, NotFound, PortalError, StorageFailed
-from ..submissions import assignments_with_revisions, converter_version
+from ..papers import assignments_with_revisions
+from ..submissions import converter_version
 from . import progress as build_progress
 from .parts import (
     AgendaItem,

@@ -15,7 +15,8 @@ from ...models import Assignment, Booklet, Seminar, Submission
 from ...storage import Storage, get_storage
 from ..documents import notes
 from ..documents.notes import Note
-from ..submissions import assignments_with_revisions, converter_version
+from ..papers import assignments_with_revisions
+from ..submissions import converter_version
 from .parts import plan_starts, size_name
 
 log = logging.getLogger(__name__)
