@@ -23,6 +23,7 @@ from datetime import datetime
 
 from flask_babel import LazyString
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock, links
 from ..extensions import db
@@ -48,7 +49,12 @@ def _queue(event: str, build: Callable[[], list[Mail]]) -> list[MailLog]:
     """Queue the mails ``build`` composes; a mail that cannot be composed is logged, never
     raised: the action goes on without it."""
     try:
-        mails = build()
+        # Composing reads; it never writes the action's pending changes itself (the action's
+        # commit does, and a failure there is the action's, raised to its caller).
+        with db.session.no_autoflush:
+            mails = build()
+    except SQLAlchemyError:
+        raise  # the database, not the mail: the action cannot go on either
     except Exception:  # noqa: BLE001 - a mail problem never fails the action
         log.exception("could not compose the %s mail", event)
         return []
