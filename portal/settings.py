@@ -43,4 +43,9 @@ def sha256_bytes(data: bytes) -> str:
 
 def converted_path(converter_version: str, sha256: str) -> str:
     """Where the normalised PDF of an uploaded revision lives, relative to uploads/."""
-    return f"converted/{converter_version}/{sha256}.pdf"
+    return f"{converted_folder(converter_version)}{sha256}.pdf"
+
+
+def converted_folder(converter_version: str) -> str:
+    """The folder (relative to uploads/, with its slash) of one converter version's PDFs."""
+    return f"converted/{converter_version}/"

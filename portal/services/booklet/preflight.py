@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Assignment, Booklet, Seminar, Submission
+from ...settings import converted_folder
 from ...storage import Storage, get_storage
 from ..documents import notes
 from ..documents.notes import Note
@@ -115,4 +116,4 @@ def front_pages_guess(seminar: Seminar) -> int:
 
 def is_current(revision: Submission, version: str) -> bool:
     return bool(revision.normalised_path) and revision.normalised_path.startswith(
-        f"converted/{version}/")
+        converted_folder(version))
