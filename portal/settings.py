@@ -37,9 +37,6 @@ def sha256_file(path: Path | str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
 
 def converted_path(converter_version: str, sha256: str) -> str:
     """Where the normalised PDF of an uploaded revision lives, relative to uploads/."""
