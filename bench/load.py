@@ -92,7 +92,7 @@ def prepare(server: LiveServer, clients: int) -> list[tuple[str, int | None]]:
     people: list[tuple[str, int | None]] = []
     with app.app_context():
         seminar = seminars.load_plan().seminar
-        seminars.set_capacity(seminar, max(clients, 20))
+        attendance.set_capacity(seminar, max(clients, 20))
         office, _ = accounts.create_user(accounts.NewUser(
             email="van.phong@example.org", name="Văn Phòng Sở", password=PASSWORD,
             unit="Văn phòng Sở", office=True))
