@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import os
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TypeVar
 
@@ -250,3 +252,61 @@ def build_finished(client, timeout: float = 60.0) -> dict:
 
     wait_until(finished, timeout=timeout, message=lambda: f"still building: {state}")
     return dict(state)
+
+
+# -- a real mail server on loopback --------------------------------------------------------
+
+BLOCKED = "blocked@example.org"  # the address the server refuses
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every message; refuses one address."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == BLOCKED:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content
+                              or envelope.content))
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        return [(to, message_from_bytes(raw, policy=policy.default))
+                for to, raw in self.messages]
+
+    def to(self, address: str):
+        return [message for rcpts, message in self.parsed() if address in rcpts]
+
+    def clear(self):
+        self.messages.clear()
+
+    def wait(self, count: int, timeout: float = 30.0) -> list:
+        """Wait until ``count`` messages arrived (mail leaves after the request)."""
+        wait_until(lambda: len(self.messages) >= count, timeout=timeout,
+                   message=lambda: f"{len(self.messages)} of {count} messages")
+        return self.parsed()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A working mail server on loopback (aiosmtpd) that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()

@@ -112,20 +112,12 @@ import io, os, signal, sys
 from pathlib import Path
 folder, root_dir = Path(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, root_dir)
-from portal import clock
-from portal.services import audit, submissions
-from tests.conftest import create_account, login, make_app
-from tests.docmaker import pdf_bytes
+from portal.services import submissions
 from tests.conftest import upload
-from tests.test_submissions import BEFORE
+from tests.docmaker import pdf_bytes
+from tests.scenarios import presenter_with_a_paper
 
-app = make_app(folder)
-with app.app_context():
-    create_account("p@example.org", "Trình Bày", unit="Phòng Kế hoạch - Tài chính")
-client = app.test_client()
-assert login(client, "p@example.org").status_code == 302
-clock.set_now(BEFORE)
-assert upload(client, 3, pdf_bytes(1, marker="FIRST"), "first.pdf").status_code == 302
+app, client, uploads = presenter_with_a_paper(folder)
 print("first stored", flush=True)
 
 def killed(*args, **kwargs):  # the files are in place, the row is not committed yet

@@ -8,13 +8,9 @@ import hashlib
 import html
 import io
 import logging
-import socket
-import time
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import clock
@@ -23,13 +19,22 @@ from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, deadline_extensions, papers, seminars, submissions
 from portal.services.booklet import build as booklet_service
 
-from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload, wait_until
+from .conftest import (
+    BLOCKED,
+    EMAILS,
+    create_account,
+    csrf_from,
+    free_port,
+    login,
+    make_app,
+    upload,
+    wait_until,
+)
 from .docmaker import docx_bytes, pdf_bytes
 
 DEADLINE = datetime(2021, 5, 14, 17, 0, tzinfo=UTC)  # 15/05/2021 00:00 Vietnam time
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time
 BASE_URL = "https://toadam.example.gov.vn/cong"
-BLOCKED = "blocked@example.org"
 
 # One active person for each unit that has no one in the ``people`` fixture.
 UNIT_PEOPLE = {
@@ -39,58 +44,6 @@ UNIT_PEOPLE = {
     "Trung tâm Ứng dụng và Dịch vụ khoa học công nghệ": ("trungtam@example.org",
                                                          "Lý Thị Ứng Dụng"),
 }
-
-
-class Collector:
-    """An aiosmtpd handler that keeps every message; refuses one address."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == BLOCKED:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content
-                              or envelope.content))
-        return "250 Message accepted for delivery"
-
-    def parsed(self):
-        return [(to, message_from_bytes(raw, policy=policy.default))
-                for to, raw in self.messages]
-
-    def to(self, address: str):
-        return [message for rcpts, message in self.parsed() if address in rcpts]
-
-    def clear(self):
-        self.messages.clear()
-
-    def wait(self, count: int, timeout: float = 30.0) -> list:
-        """Wait until ``count`` messages arrived (mail leaves after the request)."""
-        give_up = time.monotonic() + timeout
-        while len(self.messages) < count:
-            assert time.monotonic() < give_up, f"{len(self.messages)} of {count} messages"
-            time.sleep(0.05)
-        return self.parsed()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from portal.extensions import db
 from portal.models import MailLog, ReminderSent, User
 from portal.services import attendance, papers, seminars, submissions
 
-from .conftest import EMAILS, create_account, login, make_app, post_form
+from .conftest import EMAILS, create_account, free_port, login, make_app, post_form
 from .docmaker import pdf_bytes
-from .test_mail import free_port, smtp  # noqa: F401  (the aiosmtpd fixture)
 
 BEFORE = datetime(2021, 5, 10, 3, 0, tzinfo=UTC)  # 10/05/2021 10:00 Vietnam time
 

@@ -18,7 +18,6 @@ from portal.models import AuditEvent, MailLog, Unit, User
 from portal.services import accounts, people
 
 from .conftest import EMAILS, PASSWORD, create_account, login, make_app, post_form
-from .test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 QLKH = "Phòng Quản lý Khoa học"
 

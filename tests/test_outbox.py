@@ -11,7 +11,6 @@ import time
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, select, text
 
 from portal import clock
@@ -19,10 +18,10 @@ from portal.extensions import db
 from portal.models import MailLog, User
 from portal.services import attendance, notifications, outbox, seminars
 
-from .conftest import EMAILS, create_account, csrf_from, login, make_app, upload
+from .conftest import EMAILS, create_account, csrf_from, free_port, login, make_app, upload
 from .docmaker import pdf_bytes
 from .liveserver import GUNICORN, LiveServer
-from .test_mail import BEFORE, Collector, free_port, mail_rows, settle
+from .test_mail import BEFORE, mail_rows, settle
 
 DEADLINE = 6  # MAIL_DEADLINE of these tests, in seconds
 BYTE_EVERY = 2.0  # the slow server's pace: under MAIL_TIMEOUT, so only the deadline stops it
@@ -76,16 +75,6 @@ def slow():
 
 
 @pytest.fixture
-def good():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
 def slow_app(tmp_path, backend, slow):
     app = make_app(tmp_path, backend, MAIL_SERVER="127.0.0.1", MAIL_PORT=slow.port,
                    MAIL_TIMEOUT=10, MAIL_DEADLINE=DEADLINE,
@@ -97,7 +86,7 @@ def slow_app(tmp_path, backend, slow):
 
 
 def test_a_slow_mail_server_holds_nothing_and_mail_send_delivers_later(slow_app, people,
-                                                                       slow, good):
+                                                                       slow, smtp):
     app = slow_app
     with app.app_context():
         seminar = seminars.current_seminar()
@@ -141,21 +130,21 @@ def test_a_slow_mail_server_holds_nothing_and_mail_send_delivers_later(slow_app,
     login(office, EMAILS["office"])
     page = office.get("/office/mail").get_data(as_text=True)
     assert page.count('data-status="failed"') == 2 and "Gửi lại" in page
-    app.config["MAIL_PORT"] = good.port
+    app.config["MAIL_PORT"] = smtp.port
     result = app.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 0, result.output
     assert "2 mail(s) sent, 0 failed." in result.output
-    assert sorted(a for rcpts, _ in good.messages for a in rcpts) == sorted(
+    assert sorted(a for rcpts, _ in smtp.messages for a in rcpts) == sorted(
         [EMAILS["presenter"], "cho@example.org"])
-    (promotion,) = good.to("cho@example.org")
+    (promotion,) = smtp.to("cho@example.org")
     assert [part.get_filename() for part in promotion.iter_attachments()] == \
         ["ma-diem-danh.png"]
     assert {(r.status, r.attempts) for r in mail_rows(app)} == {("sent", 2)}
     again = app.test_cli_runner().invoke(args=["mail", "send"])
-    assert "0 mail(s) sent, 0 failed." in again.output and len(good.messages) == 2
+    assert "0 mail(s) sent, 0 failed." in again.output and len(smtp.messages) == 2
 
 
-def test_two_runs_of_mail_send_at_once_send_each_mail_once(tmp_path, backend, good):
+def test_two_runs_of_mail_send_at_once_send_each_mail_once(tmp_path, backend, smtp):
     app = make_app(tmp_path, backend, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
                    MAIL_TIMEOUT=2)
     try:
@@ -171,7 +160,7 @@ def test_two_runs_of_mail_send_at_once_send_each_mail_once(tmp_path, backend, go
             for person in people[:-1]:  # each cancellation promotes the next: 11 mails
                 attendance.cancel(seminar, person)
         assert {r.status for r in mail_rows(app)} == {"failed"}
-        app.config["MAIL_PORT"] = good.port
+        app.config["MAIL_PORT"] = smtp.port
         results: list = []
         barrier = threading.Barrier(2)
 
@@ -185,7 +174,7 @@ def test_two_runs_of_mail_send_at_once_send_each_mail_once(tmp_path, backend, go
             thread.start()
         for thread in runs:
             thread.join(120)
-        recipients = [a for rcpts, _ in good.messages for a in rcpts]
+        recipients = [a for rcpts, _ in smtp.messages for a in rcpts]
         assert len(recipients) == 11 and len(set(recipients)) == 11, results
         assert sum(result.sent for result in results) == 11
         assert {r.status for r in mail_rows(app)} == {"sent"}
@@ -202,11 +191,11 @@ PASSWORD = "thu-gui-cung-luc-2021"
 UPLOADS = 42
 
 
-def test_every_mail_of_many_simultaneous_uploads_is_recorded_on_sqlite(tmp_path, good):
+def test_every_mail_of_many_simultaneous_uploads_is_recorded_on_sqlite(tmp_path, smtp):
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed in the virtual environment")
     live = LiveServer(tmp_path / "live", workers=4, env={
-        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(good.port), "MAIL_TIMEOUT": "10",
+        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port), "MAIL_TIMEOUT": "10",
         "MAIL_DEADLINE": "30"})
     live.flask("db", "upgrade")
     live.flask("seminar", "load-plan")
@@ -262,16 +251,16 @@ def test_every_mail_of_many_simultaneous_uploads_is_recorded_on_sqlite(tmp_path,
         assert accepted == revisions and accepted >= UPLOADS // 2, answers
         # Every accepted upload has its receipt in the log, sent; nothing lost, nothing twice.
         assert statuses == ["sent"] * accepted
-        good.wait(accepted)
-        assert len(good.messages) == accepted
+        smtp.wait(accepted)
+        assert len(smtp.messages) == accepted
         assert "database is locked" not in live.log()
     finally:
         live.stop()
 
 
-def test_the_outbox_survives_a_request_that_rolls_back(app, people, good):
+def test_the_outbox_survives_a_request_that_rolls_back(app, people, smtp):
     """A mail queued in a transaction that rolls back is never sent nor recorded."""
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=good.port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     with app.app_context():
         user = db.session.get(User, people["presenter"])
         notifications.reset_link(user, "https://example.org/reset/x", 24, by_office=False)
@@ -280,5 +269,5 @@ def test_the_outbox_survives_a_request_that_rolls_back(app, people, good):
         notifications.reset_link(user, "https://example.org/reset/y", 24, by_office=False)
         db.session.commit()
     assert [(r.kind, r.status) for r in mail_rows(app)] == [("reset", "sent")]
-    (message,) = good.to(EMAILS["presenter"])
+    (message,) = smtp.to(EMAILS["presenter"])
     assert "/reset/y" in message.get_body(preferencelist=("plain",)).get_content()
