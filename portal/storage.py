@@ -31,13 +31,15 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
+from werkzeug.wsgi import wrap_file
 
 from .settings import sha256_file
 
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 TMP_DIR = ".tmp"
+CACHE_DIR = "cache"  # derived files (previews, archives): rebuilt from the stored ones
 LEFTOVER_AGE = 3600  # seconds: no upload or build keeps a temporary file this long
 # A note in the process's .tmp/<pid>/ naming a file placed and not yet committed: when the
 # process dies before its commit, the next start removes that file unless a row uses it.
@@ -251,6 +254,51 @@ class Storage:
         except FileNotFoundError:
             pass
 
+    # -- derived files -----------------------------------------------------------------
+    def derived(self, relative: str, make: Callable[[BinaryIO], None],
+                only_one: bool = False) -> BinaryIO:
+        """The derived file ``relative`` (under ``cache/``), open for reading; ``make`` writes
+        it when it is not there yet.
+
+        It is written to a temporary file, opened, then renamed into place: a reader never sees
+        a partial file, two processes making it at once both finish (the last rename wins, with
+        the same bytes), and the handle returned stays valid whatever happens to the name
+        afterwards. With ``only_one``, making it removes the other files of its folder (older
+        versions nobody asks for any more; a download still reading one keeps its handle).
+        Raises ``StorageError`` when it cannot be written (the folder is full, say).
+        """
+        if not relative.startswith(f"{CACHE_DIR}/"):
+            raise ValueError(f"not a derived file: {relative!r}")
+        target = self.path(relative)
+        try:
+            return open(target, "rb")
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise StorageError(str(error)) from error
+        temp = self.new_temp_path(suffix=".derived")
+        try:
+            with open(temp, "wb") as out:
+                make(out)
+            handle = open(temp, "rb")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, target)
+            except BaseException:
+                handle.close()
+                raise
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            raise StorageError(str(error)) from error
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        if only_one:
+            for sibling in target.parent.iterdir():
+                if sibling != target and sibling.is_file():
+                    sibling.unlink(missing_ok=True)
+        return handle
+
     # -- reading -----------------------------------------------------------------------
     def open(self, relative: str) -> BinaryIO:
         return open(self.path(relative), "rb")
@@ -358,10 +406,29 @@ class Storage:
             log.error("stored file %s is missing from the upload folder (run flask storage "
                       "check)", relative)
             raise NotFound() from None
-        response.headers["Content-Disposition"] = content_disposition(download_name, inline)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+        return _for_download(response, download_name, inline)
+
+    def send_open(self, handle: BinaryIO, download_name: str, mimetype: str, *, etag: str,
+                  last_modified: datetime | None = None):
+        """A response that sends an open file (a ``derived()`` one), with the caller's ETag
+        (the same bytes for the same ETag), Last-Modified and Range support. The server sends
+        it from the file (``sendfile`` under gunicorn), not through Python."""
+        size = os.fstat(handle.fileno()).st_size
+        response = current_app.response_class(wrap_file(request.environ, handle),
+                                              mimetype=mimetype, direct_passthrough=True)
+        response.content_length = size
+        response.set_etag(etag)
+        if last_modified is not None:
+            response.last_modified = last_modified
+        _for_download(response, download_name)
+        return response.make_conditional(request, accept_ranges=True, complete_length=size)
+
+
+def _for_download(response, download_name: str, inline: bool = False):
+    response.headers["Content-Disposition"] = content_disposition(download_name, inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @dataclass

@@ -402,6 +402,57 @@ def test_zip_changes_its_etag_when_a_paper_changes(world):
     assert "03 - Bài số 3 – bản mới.pdf" in zipfile.ZipFile(io.BytesIO(response.data)).namelist()
 
 
+def _archives(app) -> list:
+    with app.app_context():
+        folder = get_storage().path(materials_service.ARCHIVE_DIR)
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def test_zip_is_made_once_per_version_and_the_old_one_goes(world):
+    client = client_for(world, _email("attendee"))
+    assert _archives(world) == []
+    first = client.get("/materials/all.zip")
+    assert first.status_code == 200
+    [kept] = _archives(world)
+    assert kept.name == first.headers["ETag"].strip('"') + ".zip"
+    assert kept.read_bytes() == first.data
+    made = kept.stat()
+    again = client.get("/materials/all.zip")
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert kept.stat().st_ino == made.st_ino and kept.stat().st_mtime_ns == made.st_mtime_ns
+
+    with world.app_context(), clock.frozen(BEFORE):
+        seminar = seminars.current_seminar()
+        office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
+        submissions.upload(papers.get_assignment(seminar, 4), office,
+                           io.BytesIO(pdf_bytes(3, marker="NEW-4")), "Bài số 4 – bản mới.pdf")
+    changed = client.get("/materials/all.zip")
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert "04 - Bài số 4 – bản mới.pdf" in zipfile.ZipFile(io.BytesIO(changed.data)).namelist()
+    [newer] = _archives(world)  # the archive of the older version is gone from the disk
+    assert newer.name == changed.headers["ETag"].strip('"') + ".zip"
+    with world.app_context():  # and no temporary file of the making is left behind
+        held = [name for entry in get_storage().temp_entries() for name in entry.files]
+    assert not [name for name in held if name.endswith(".derived")]
+
+
+def test_zip_is_still_sent_whole_when_the_cache_cannot_be_written(world):
+    with world.app_context():
+        blocked = get_storage().path(materials_service.ARCHIVE_DIR)
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("not a folder")  # nothing can be written under cache/archives/
+    client = client_for(world, _email("attendee"))
+    response = client.get("/materials/all.zip")
+    assert response.status_code == 200
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.testzip() is None and len(archive.namelist()) == 8
+    assert blocked.read_text() == "not a folder"
+    part = client.get("/materials/all.zip", headers={"Range": "bytes=10-19",
+                                                     "If-Range": response.headers["ETag"]})
+    assert part.status_code == 206 and part.data == response.data[10:20]
+
+
 # -- the calendar file ------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ allows — the one rule, applied by ``_files`` to every file route.
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import abort, current_app, render_template, request, send_file
@@ -19,8 +20,10 @@ from ..services import attendance, previews, programme
 from ..services import materials as service
 from ..services.errors import NotFound
 from ..services.seminars import current_seminar, find_seminar
-from ..storage import content_disposition, get_storage
+from ..storage import StorageError, content_disposition, get_storage
 from .blueprint import bp
+
+log = logging.getLogger(__name__)
 
 
 def _bare_seminar():
@@ -162,6 +165,16 @@ def materials_zip(seminar):
     if plan.empty:
         return _not_yet(_("Nothing to download yet"),
                         _("No paper has been submitted yet. Come back later."))
+    try:
+        archive = service.zip_archive(plan, storage)
+    except StorageError as error:  # the cache cannot be written: generate it as it goes out
+        log.warning("the ZIP could not be kept in the cache (%s); streaming it instead", error)
+        return _zip_streamed(plan, storage)
+    return storage.send_open(archive, service.ZIP_NAME, "application/zip", etag=plan.etag,
+                             last_modified=plan.last_modified)
+
+
+def _zip_streamed(plan, storage):
     stream = service.zip_stream(plan, storage)
     response = current_app.response_class(stream, mimetype="application/zip")
     response.headers["Content-Length"] = str(len(stream))

@@ -3,8 +3,8 @@ booklet, everything as one ZIP, and the session as a calendar file.
 
 Who may have the files is decided by ``policy.can_get_materials``; this module only says what
 the files are. Nothing here reads a whole file into memory: single files are sent by
-``Storage.send`` and the ZIP is a ``zipstream-ng`` stream that reads each file in chunks while
-the response goes out.
+``Storage.send``, and the ZIP is written once per version (its ETag) by a ``zipstream-ng``
+stream that reads each file in chunks, into ``cache/archives/``, and sent from there.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager
@@ -23,13 +24,14 @@ from .. import clock
 from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
 from ..settings import TIME_ZONE_NAME
-from ..storage import Storage
+from ..storage import CACHE_DIR, Storage
 from .booklet import build as booklet_service
 from .papers import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
 
 log = logging.getLogger(__name__)
 
 ZIP_NAME = "Tài liệu tọa đàm.zip"
+ARCHIVE_DIR = f"{CACHE_DIR}/archives"
 CALENDAR_NAME = "Tọa đàm.ics"
 
 
@@ -175,6 +177,19 @@ def zip_plan(seminar: Seminar, storage: Storage, include_booklet: bool = True) -
             log.error("booklet %d: stored file %s is missing", booklet.id, booklet.stored_path)
     return ZipPlan(entries=entries, etag=digest.hexdigest()[:40],
                    last_modified=max(instants) if instants else None)
+
+
+def zip_archive(plan: ZipPlan, storage: Storage) -> BinaryIO:
+    """The ZIP of ``plan``, open for reading: made once per ETag under ``cache/archives/`` (the
+    archive of an older ETag is removed then), so that every later download is sent from the
+    file by the server instead of being generated again, byte by byte, in Python. Raises
+    ``StorageError`` when it cannot be written (``zip_stream`` still can)."""
+
+    def make(out: BinaryIO) -> None:
+        for chunk in zip_stream(plan, storage):
+            out.write(chunk)
+
+    return storage.derived(f"{ARCHIVE_DIR}/{plan.etag}.zip", make, only_one=True)
 
 
 def zip_stream(plan: ZipPlan, storage: Storage) -> ZipStream:
