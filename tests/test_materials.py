@@ -402,6 +402,34 @@ def test_zip_changes_its_etag_when_a_paper_changes(world):
     assert "03 - Bài số 3 – bản mới.pdf" in zipfile.ZipFile(io.BytesIO(response.data)).namelist()
 
 
+def test_the_page_shows_every_change_at_once_and_each_person_their_own(world):
+    attendee = client_for(world, _email("attendee"))
+    waiting = client_for(world, _email("waitlisted"))
+    before = text_of(attendee.get("/materials"))
+    assert "04 - " not in before and "Bài số 4 – bản sửa.pdf" not in before
+    assert 'id="no-access"' not in before
+    on_the_list = text_of(waiting.get("/materials"))  # same seminar, other access
+    assert 'id="no-access"' in on_the_list and 'id="papers"' not in on_the_list
+
+    with world.app_context(), clock.frozen(BEFORE):
+        seminar = seminars.current_seminar()
+        office = db.session.scalar(select(User).where(User.email == EMAILS["office"]))
+        submissions.upload(papers.get_assignment(seminar, 4), office,
+                           io.BytesIO(pdf_bytes(3, marker="FIX-4")), "Bài số 4 – bản sửa.pdf")
+        seminars.set_session(seminar, "17/05/2021 08:00", "17/05/2021 11:30",
+                             "Hội trường B, Sở Khoa học và Công nghệ")
+    after = text_of(attendee.get("/materials"))
+    assert "Bài số 4 – bản sửa.pdf" in after
+    assert "Hội trường B, Sở Khoa học và Công nghệ" in after
+    assert text_of(attendee.get("/materials")) == after  # the same page once it is kept
+
+    with attendee.session_transaction() as session:
+        session["lang"] = "en"
+    english = text_of(attendee.get("/materials"))
+    assert "Download the booklet (PDF)" in english and "Bài số 4 – bản sửa.pdf" in english
+    assert 'id="no-access"' in text_of(waiting.get("/materials"))
+
+
 def _archives(app) -> list:
     with app.app_context():
         folder = get_storage().path(materials_service.ARCHIVE_DIR)

@@ -21,6 +21,7 @@ from ..services import materials as service
 from ..services.errors import NotFound
 from ..services.seminars import current_seminar, find_seminar
 from ..storage import StorageError, content_disposition, get_storage
+from ..web.fragments import render_part
 from .blueprint import bp
 
 log = logging.getLogger(__name__)
@@ -78,18 +79,23 @@ def materials():
     registration = current_user.registration_for(seminar)
     allowed = can_get_materials(current_user, seminar, registration)
     booklet = service.published_booklet(seminar) if allowed else None
-    return render_template(
-        "attendee/materials.html",
+    papers = service.papers(seminar, loaded=True) if allowed else []
+    context = dict(
         print_editions=_print_editions(booklet),
         seminar=seminar,
         allowed=allowed,
-        papers=service.papers(seminar, loaded=True) if allowed else [],
+        papers=papers,
         booklet=booklet,
-        registration=registration,
         place=attendance.waitlist_position(registration),
         thumbnails=previews.available(),
         agenda_items=programme.programme(seminar),
     )
+    # The content is the same for everyone with the same access, so it is rendered once per
+    # version of what it shows (the page around it, with the menu and the form tokens, is not).
+    version = (service.page_version(seminar, papers, booklet), allowed, context["place"],
+               tuple(context["print_editions"]), context["thumbnails"])
+    return render_template("attendee/materials.html",
+                           content=render_part("attendee/_materials.html", version, **context))
 
 
 def _revision(seminar, position: int):
