@@ -75,7 +75,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from . import database  # noqa: F401  (registers the engine events)
+    from . import content_version, database  # noqa: F401  (register their events)
     from .settings import TIME_ZONE_NAME
 
     db.init_app(app)

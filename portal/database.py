@@ -109,18 +109,3 @@ def ping() -> None:
     """One round trip to the database (the health check): raises when it does not answer."""
     db.session.execute(text("SELECT 1"))
 
-
-def rows_digest(rows, *extra) -> str:
-    """One digest of the column values of ``rows`` (ORM objects; None allowed) and of
-    ``extra`` plain values: the same digest means the same data, so a page part rendered from
-    exactly these can be reused."""
-    digest = hashlib.blake2b(digest_size=16)
-    for row in rows:
-        if row is None:
-            digest.update(b"\0none\0")
-            continue
-        mapper = inspect(row).mapper
-        values = tuple(getattr(row, column.key) for column in mapper.column_attrs)
-        digest.update(repr((mapper.class_.__name__, values)).encode())
-    digest.update(repr(extra).encode())
-    return digest.hexdigest()

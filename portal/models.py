@@ -101,6 +101,10 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 MIN_CAPACITY = 1
 
 
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
 class Seminar(db.Model):
     __tablename__ = "seminar"
 
@@ -127,6 +131,10 @@ class Seminar(db.Model):
     )
     closing_minutes: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
+    # A new random token whenever a row the attendee pages show changes (content_version.py):
+    # the same token means the same content, so a page part rendered for it can be reused.
+    content_version: Mapped[str] = mapped_column(String(32), default=lambda: new_token(),
+                                                 server_default="")
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="seminar", order_by="Assignment.position"

@@ -60,9 +60,12 @@ def _private(response):
     return response
 
 
-def _print_editions(booklet) -> list[tuple[str, str]]:
+def _print_editions(seminar) -> list[tuple[str, str]]:
     """For the Office: the print editions of the published booklet, (edition, label)."""
-    if booklet is None or not getattr(current_user, "is_office", False):
+    if not getattr(current_user, "is_office", False):
+        return []
+    booklet = service.published_booklet(seminar)
+    if booklet is None:
         return []
     from ..services.booklet import editions as booklet_service
 
@@ -73,29 +76,28 @@ def _print_editions(booklet) -> list[tuple[str, str]]:
 
 @bp.get("/materials")
 def materials():
-    seminar = find_seminar(with_revisions=True)
-    if seminar is None:
-        abort(404)
+    seminar = _bare_seminar()
     registration = current_user.registration_for(seminar)
     allowed = can_get_materials(current_user, seminar, registration)
-    booklet = service.published_booklet(seminar) if allowed else None
-    papers = service.papers(seminar, loaded=True) if allowed else []
-    context = dict(
-        print_editions=_print_editions(booklet),
-        seminar=seminar,
-        allowed=allowed,
-        papers=papers,
-        booklet=booklet,
-        place=attendance.waitlist_position(registration),
-        thumbnails=previews.available(),
-        agenda_items=programme.programme(seminar),
-    )
-    # The content is the same for everyone with the same access, so it is rendered once per
-    # version of what it shows (the page around it, with the menu and the form tokens, is not).
-    version = (service.page_version(seminar, papers, booklet), allowed, context["place"],
-               tuple(context["print_editions"]), context["thumbnails"])
+    place = attendance.waitlist_position(registration)
+    print_editions = _print_editions(seminar) if allowed else []
+    thumbnails = previews.available()
+
+    def content() -> dict:
+        loaded = find_seminar(with_revisions=True)
+        return dict(
+            seminar=loaded, allowed=allowed, place=place, print_editions=print_editions,
+            thumbnails=thumbnails, agenda_items=programme.programme(loaded),
+            booklet=service.published_booklet(loaded) if allowed else None,
+            papers=service.papers(loaded, loaded=True) if allowed else [],
+        )
+
+    # The content is the same for everyone with the same access: it is rendered once per
+    # version of the seminar's content (the page around it, with the menu and the form
+    # tokens, is rendered for each request).
+    version = (seminar.content_version, allowed, place, tuple(print_editions), thumbnails)
     return render_template("attendee/materials.html",
-                           content=render_part("attendee/_materials.html", version, **context))
+                           content=render_part("attendee/_materials.html", version, content))
 
 
 def _revision(seminar, position: int):

@@ -15,7 +15,7 @@ from sqlalchemy import null, select
 
 from ..extensions import db
 from ..models import Booklet, Submission
-from ..storage import TMP_DIR, Storage, TempEntry
+from ..storage import CACHE_DIR, TMP_DIR, Storage, TempEntry
 
 
 @dataclass
@@ -69,7 +69,7 @@ def check(storage: Storage, verify_hashes: bool = True) -> CheckReport:
     for relative in storage.iter_files():
         if relative in expected or relative.startswith(f"{TMP_DIR}/"):
             continue
-        if relative.startswith("cache/"):
+        if relative.startswith(f"{CACHE_DIR}/"):
             continue  # derived files (thumbnails, rendered front matter): safe to rebuild
         report.stray.append(relative)
     report.stray.sort()

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager
 from zipstream import ZIP_STORED, ZipStream
 
-from .. import clock, database
+from .. import clock
 from ..extensions import db
 from ..models import Assignment, Booklet, Seminar, Submission
 from ..settings import TIME_ZONE_NAME
@@ -64,16 +64,6 @@ def papers(seminar: Seminar, *, loaded: bool = False) -> list[PaperItem]:
     presenters = booklet_service.presenter_names(assignments)
     return [PaperItem(assignment=a, revision=a.current_submission, presenter=presenters[a.id])
             for a in assignments]
-
-
-def page_version(seminar: Seminar, items: list[PaperItem], booklet: Booklet | None) -> str:
-    """A digest of everything the materials page shows of the seminar: the seminar (heading,
-    agenda), every paper with its unit and current revision, the presenters' names and the
-    booklet. Any change to one of them is a new digest."""
-    rows = [seminar, booklet]
-    for item in items:
-        rows += [item.assignment, item.assignment.unit, item.revision]
-    return database.rows_digest(rows, [item.presenter for item in items])
 
 
 def current_revision(seminar: Seminar, position: int) -> Submission | None:
