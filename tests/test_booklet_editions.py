@@ -16,6 +16,7 @@ from portal.models import Booklet, MailLog
 from portal.services import papers, programme, seminars
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import editions as editions_service
+from portal.services.booklet import progress as build_progress
 from portal.services.booklet.preflight import preflight
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
@@ -73,6 +74,9 @@ def test_same_revisions_give_the_same_booklet_bytes(app, people):
         assert db.session.scalar(select(db.func.count(Booklet.id))
                                  .where(Booklet.is_draft.is_(False))) == 1
         assert db.session.scalar(select(db.func.count(MailLog.id))) == mails
+        # The build is recorded as finished (its claim was not left waiting for the lock).
+        assert build_progress.read() == {"draft": False, "state": "done", "fraction": 1.0,
+                                         "booklet_id": first.id, "pages": first.pages}
         # A print edition made again (its cached file gone) has the same bytes.
         storage.path(a4["path"]).unlink()
         assert editions_service.build_edition(first, "a4")["sha256"] == a4["sha256"]
