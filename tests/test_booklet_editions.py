@@ -25,6 +25,9 @@ from . import docmaker
 from .conftest import add_papers, csrf_from
 from .test_booklet import text_of
 
+UNCHANGED_VI = ("Không có gì thay đổi kể từ lần tổng hợp trước: tài liệu đã công bố giữ nguyên "
+                "(không gửi thư lại cho ai).")
+
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
@@ -42,6 +45,11 @@ def test_cli_prints_preflight_and_makes_both_print_editions(app, people):
     a4 = re.search(r"Print edition a4: (\d+) pages", result.output)
     a5 = re.search(r"Print edition a5-booklet: (\d+) pages", result.output)
     assert a4 and a5 and int(a4[1]) % 4 == 0 and int(a5[1]) * 2 == int(a4[1])
+    assert UNCHANGED_VI not in result.output
+    again = runner.invoke(args=["booklet", "build"])
+    assert again.exit_code == 0, again.output
+    assert UNCHANGED_VI in again.output
+    assert again.output.split("sha256 ")[1][:64] == result.output.split("sha256 ")[1][:64]
     with app.app_context():
         item = booklet_service.latest(seminars.current_seminar())
         editions = editions_service.editions_of(item)
