@@ -109,3 +109,8 @@ def ping() -> None:
     """One round trip to the database (the health check): raises when it does not answer."""
     db.session.execute(text("SELECT 1"))
 
+
+def missing_tables() -> list[str]:
+    """The portal's tables the database lacks: all of them before ``flask db upgrade``."""
+    present = set(inspect(db.engine).get_table_names())
+    return sorted(set(db.metadata.tables) - present)

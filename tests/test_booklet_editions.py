@@ -16,6 +16,7 @@ from portal.models import Booklet, MailLog
 from portal.services import papers, programme, seminars
 from portal.services.booklet import build as booklet_service
 from portal.services.booklet import editions as editions_service
+from portal.services.booklet import progress as build_progress
 from portal.services.booklet.preflight import preflight
 from portal.services.errors import BookletNotReady
 from portal.storage import get_storage
@@ -23,6 +24,9 @@ from portal.storage import get_storage
 from . import docmaker
 from .conftest import add_papers, csrf_from
 from .test_booklet import text_of
+
+UNCHANGED_VI = ("Không có gì thay đổi kể từ lần tổng hợp trước: tài liệu đã công bố giữ nguyên "
+                "(không gửi thư lại cho ai).")
 
 
 def _norm(text: str) -> str:
@@ -41,6 +45,11 @@ def test_cli_prints_preflight_and_makes_both_print_editions(app, people):
     a4 = re.search(r"Print edition a4: (\d+) pages", result.output)
     a5 = re.search(r"Print edition a5-booklet: (\d+) pages", result.output)
     assert a4 and a5 and int(a4[1]) % 4 == 0 and int(a5[1]) * 2 == int(a4[1])
+    assert UNCHANGED_VI not in result.output
+    again = runner.invoke(args=["booklet", "build"])
+    assert again.exit_code == 0, again.output
+    assert UNCHANGED_VI in again.output
+    assert again.output.split("sha256 ")[1][:64] == result.output.split("sha256 ")[1][:64]
     with app.app_context():
         item = booklet_service.latest(seminars.current_seminar())
         editions = editions_service.editions_of(item)
@@ -73,6 +82,9 @@ def test_same_revisions_give_the_same_booklet_bytes(app, people):
         assert db.session.scalar(select(db.func.count(Booklet.id))
                                  .where(Booklet.is_draft.is_(False))) == 1
         assert db.session.scalar(select(db.func.count(MailLog.id))) == mails
+        # The build is recorded as finished (its claim was not left waiting for the lock).
+        assert build_progress.read() == {"draft": False, "state": "done", "fraction": 1.0,
+                                         "booklet_id": first.id, "pages": first.pages}
         # A print edition made again (its cached file gone) has the same bytes.
         storage.path(a4["path"]).unlink()
         assert editions_service.build_edition(first, "a4")["sha256"] == a4["sha256"]

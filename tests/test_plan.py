@@ -147,3 +147,24 @@ def test_set_capacity(app):
         assert result.exit_code != 0, bad
     with app.app_context():
         assert seminars.current_seminar().capacity == 12
+
+
+def test_a_command_on_a_database_not_set_up_asks_for_the_migration(app):
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            db.drop_all()
+    runner = app.test_cli_runner()
+    for command in (["seminar", "show"], ["seminar", "load-plan"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 1, command
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.output.strip().splitlines() == [
+            "Lỗi / Error: Cơ sở dữ liệu chưa được khởi tạo: hãy chạy “flask db upgrade” trước."]
+    with app.app_context():
+        db.create_all()
+    assert runner.invoke(args=["seminar", "load-plan"]).exit_code == 0
+    assert "Capacity: 20" in runner.invoke(args=["seminar", "show"]).output

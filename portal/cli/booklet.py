@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import click
+from flask_babel import lazy_gettext as _l
 
 from ..services.booklet import build as booklet_service
 from ..services.booklet.editions import build_edition
@@ -34,6 +35,7 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         fail("Print editions are made from a final booklet: leave out --draft.")
     _echo_preflight(preflight(seminar))
     actor = office_account(actor_email)
+    published = None if draft else booklet_service.latest(seminar, final_only=True)
     # click draws the bar on a terminal only; elsewhere it prints the label once.
     with click.progressbar(length=100, label="Booklet", show_eta=False) as bar:
         done = {"n": 0}
@@ -53,6 +55,9 @@ def booklet_build(draft: bool, out: Path | None, actor_email: str | None,
         except OSError as error:
             fail(f"could not write {out}: {error}")
     kind = "draft" if item.is_draft else "final"
+    if published is not None and item.id == published.id:
+        click.echo(_l("Nothing has changed since the last build: the published booklet "
+                      "stays as it is (nobody is mailed again)."))
     click.echo(f"Booklet ({kind}): {item.pages} pages, {item.size} bytes, sha256 {item.sha256}")
     click.echo(f"Stored: {item.stored_path}" + (f"; copied to {out}" if out else ""))
     for part in booklet_service.contents_of(item):

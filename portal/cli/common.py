@@ -1,5 +1,6 @@
 """What every command group shares: the one place a ``PortalError`` becomes a clean exit
-(its message on stderr, exit status 1, the transaction rolled back), and small look-ups."""
+(its message on stderr, exit status 1, the transaction rolled back), as does a database that
+has not been set up yet, and small look-ups."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .. import policy
+from ..database import missing_tables
 from ..extensions import db
 from ..models import Seminar, User
 from ..services import accounts, seminars
@@ -29,6 +33,20 @@ class PortalCommand(click.Command):
         except PortalError as error:
             db.session.rollback()
             fail(str(error))
+        except (OperationalError, ProgrammingError):
+            # SQLite says "no such table", PostgreSQL "relation does not exist": before the
+            # first ``flask db upgrade`` every command would end in a stack trace.
+            db.session.rollback()
+            if _not_set_up():
+                fail(str(_l("The database is not set up yet: run “flask db upgrade” first.")))
+            raise
+
+
+def _not_set_up() -> bool:
+    try:
+        return bool(missing_tables())
+    except (OperationalError, ProgrammingError):  # not even reachable: the original error says
+        return False
 
 
 class PortalGroup(AppGroup):

@@ -238,7 +238,9 @@ def _build(seminar: Seminar, assignments: list[Assignment], actor: User | None, 
         if previous is not None and previous.sha256 == result.sha256 \
                 and storage.exists(previous.stored_path):
             # The same revisions give the same bytes: the published booklet stays, with its
-            # print editions, and nobody is mailed twice about it.
+            # print editions, and nobody is mailed twice about it. Nothing is written: the
+            # write lock ends here, or the claim's own writes would wait for it (SQLite).
+            db.session.commit()
             return previous, False
         stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
         kind = "draft" if draft else "final"
