@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import sqlite3
+from collections.abc import Callable
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .extensions import db
 
@@ -42,10 +43,21 @@ def _sqlite_on_connect(dbapi_connection, connection_record):  # pragma: no branc
     cursor.close()
 
 
+_before_begin: list[Callable[[Connection], None]] = []
+
+
+def before_sqlite_begin(hook: Callable[[Connection], None]) -> None:
+    """Call ``hook(connection)`` before each SQLite transaction emits its BEGIN (so before a
+    ``BEGIN IMMEDIATE`` holds the write lock): the outbox counts open transactions there."""
+    _before_begin.append(hook)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
+    for hook in _before_begin:
+        hook(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
