@@ -129,8 +129,8 @@ class Storage:
                         raise TooLarge(max_bytes)
                     digest.update(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                # No fsync: a temporary file needs none; place() syncs it once, before it takes
+                # its name, and the folder after.
         except TooLarge:
             path.unlink(missing_ok=True)
             raise
