@@ -103,6 +103,8 @@ class Storage:
     # -- writing -----------------------------------------------------------------------
     def _tmp_dir(self) -> Path:
         tmp = self.root / TMP_DIR / str(os.getpid())
+        if os.path.isdir(tmp):  # one stat, where a mkdir that finds it raises and is caught
+            return tmp
         try:
             tmp.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -177,7 +179,8 @@ class Storage:
         pending = self._pending_note(relative)
         try:
             pending.write_text(relative, encoding="utf-8")  # before the name is taken
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.isdir(target.parent):
+                target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
             try:
