@@ -181,18 +181,18 @@ def _decide(assignment: Assignment, received: Received, storage: Storage, check:
     for attempt in range(2):
         # Bytes this paper never had are checked and converted first, outside the lock (an
         # earlier revision's bytes were checked and converted when they first came).
-        if attempt > 0 or not _on_disk(assignment.submissions, received.sha256, storage):
+        if attempt > 0 or not _on_disk(_with_bytes(assignment, received.sha256),
+                                       received.sha256, storage):
             check.run()
 
         # One upload of this paper at a time from here to the commit (or the rollback).
         lock_row(assignment)
-        revisions = _revisions(assignment)
-        current = revisions[-1] if revisions else None
+        current = _current(assignment)
         if current is not None and current.sha256 == received.sha256:
             db.session.rollback()  # the lock goes; nothing was written
             return current, None, True
         number = (current.number if current is not None else 0) + 1
-        earlier = _on_disk(reversed(revisions), received.sha256, storage)
+        earlier = _on_disk(_with_bytes(assignment, received.sha256), received.sha256, storage)
         if earlier is not None:
             return _reuse(earlier, number), earlier.number, False
         if check.result is not None:
@@ -231,11 +231,20 @@ def _record(submission: Submission, assignment: Assignment, user: User, filename
     notifications.upload_receipt(submission)
 
 
-def _revisions(assignment: Assignment) -> list[Submission]:
-    """The paper's revisions as the database has them now (read under the lock)."""
-    return list(db.session.scalars(
+def _current(assignment: Assignment) -> Submission | None:
+    """The paper's current revision as the database has it now (read under the lock)."""
+    return db.session.scalar(
         select(Submission).where(Submission.assignment_id == assignment.id)
-        .order_by(Submission.number)))
+        .order_by(Submission.number.desc()).limit(1))
+
+
+def _with_bytes(assignment: Assignment, sha256: str) -> list[Submission]:
+    """The paper's revisions with these bytes, latest first, as the database has them now
+    (one query, whatever the number of revisions)."""
+    return list(db.session.scalars(
+        select(Submission).where(Submission.assignment_id == assignment.id,
+                                 Submission.sha256 == sha256)
+        .order_by(Submission.number.desc())))
 
 
 def _check(received: Received, converted_tmp: Path) -> CheckResult:
