@@ -71,6 +71,11 @@ class UploadResult:
     submission: Submission
     duplicate: bool = False  # the same bytes as the current revision: nothing new stored
     reused: int | None = None  # a new revision sharing this earlier revision's stored file
+    # The revision's number and file name as they were committed: what the answer to the
+    # upload says, without a transaction of its own to read them again after the commit
+    # (where it would wait for the delivery of the receipt on SQLite).
+    number: int = 0
+    filename: str = ""
 
 
 def upload(
@@ -101,8 +106,10 @@ def upload(
             raise InvalidDocument(MESSAGES["empty"])
         submission, reused, duplicate = _decide(assignment, received, storage, check, placed)
         if duplicate:
-            return UploadResult(submission=submission, duplicate=True)
+            return UploadResult(submission=submission, duplicate=True, number=submission.number,
+                                filename=submission.original_filename)
         _record(submission, assignment, user, filename, received, arrived, late, reused)
+        number = submission.number
         db.session.commit()
         storage.settle(*placed)  # committed: nothing for a restart to clean up
     except IntegrityError:
@@ -122,7 +129,7 @@ def upload(
     finally:
         received.discard()
         check.discard()
-    return UploadResult(submission=submission, reused=reused)
+    return UploadResult(submission=submission, reused=reused, number=number, filename=filename)
 
 
 def _admit(assignment: Assignment, user: User, filename: str) -> str:

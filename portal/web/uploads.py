@@ -49,10 +49,9 @@ def handle_upload(assignment: Assignment, form: UploadForm, done_url: str):
         return None, error.status
     if result.duplicate:
         flash(_("This file is identical to revision %(n)d; nothing new was stored.",
-                n=result.submission.number), "info")
+                n=result.number), "info")
     else:
-        flash(_("Received: %(name)s (revision %(n)d).",
-                name=result.submission.original_filename, n=result.submission.number),
+        flash(_("Received: %(name)s (revision %(n)d).", name=result.filename, n=result.number),
               "success")
     return redirect(done_url), 302
 
