@@ -67,9 +67,21 @@ def is_sqlite() -> bool:
 
 def _begin_sqlite_write() -> None:
     """SQLite: start a transaction that holds the database's write lock (``BEGIN
-    IMMEDIATE``), committing whatever the session had open first."""
-    if db.session().in_transaction():
-        db.session.commit()
+    IMMEDIATE``), committing whatever the session had open first.
+
+    That commit only makes room for the BEGIN: what the session has loaded is kept, not
+    expired, as on PostgreSQL (where the lock is taken inside the open transaction); the
+    locked row itself is read again by ``lock_row``. Expiring everything made the action
+    load again, one query at a time, every object it had already read (its user, the
+    unit, the seminar…)."""
+    session = db.session()
+    if session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = keep
     token = _begin_immediate.set(True)
     try:
         db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock
