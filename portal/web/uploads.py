@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app, flash, redirect, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,6 +42,10 @@ def handle_upload(assignment: Assignment, form: UploadForm, done_url: str):
                                       "send it again."))
         return None, 400
     upload = form.file.data
+    # The language of the answer, settled before the upload commits: resolved after the
+    # commit, it would load the account again in a transaction of its own (on SQLite, one
+    # that waits for the delivery thread's claim of the receipt the commit hands over).
+    get_locale()
     try:
         result = submissions.upload(assignment, current_user, upload.stream,
                                     upload.filename or "")
