@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import sqlite3
+from collections.abc import Callable
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .extensions import db
 
@@ -42,10 +43,21 @@ def _sqlite_on_connect(dbapi_connection, connection_record):  # pragma: no branc
     cursor.close()
 
 
+_before_begin: list[Callable[[Connection], None]] = []
+
+
+def before_sqlite_begin(hook: Callable[[Connection], None]) -> None:
+    """Call ``hook(connection)`` before each SQLite transaction emits its BEGIN (so before a
+    ``BEGIN IMMEDIATE`` holds the write lock): the outbox counts open transactions there."""
+    _before_begin.append(hook)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
+    for hook in _before_begin:
+        hook(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
@@ -55,9 +67,21 @@ def is_sqlite() -> bool:
 
 def _begin_sqlite_write() -> None:
     """SQLite: start a transaction that holds the database's write lock (``BEGIN
-    IMMEDIATE``), committing whatever the session had open first."""
-    if db.session().in_transaction():
-        db.session.commit()
+    IMMEDIATE``), committing whatever the session had open first.
+
+    That commit only makes room for the BEGIN: what the session has loaded is kept, not
+    expired, as on PostgreSQL (where the lock is taken inside the open transaction); the
+    locked row itself is read again by ``lock_row``. Expiring everything made the action
+    load again, one query at a time, every object it had already read (its user, the
+    unit, the seminar…)."""
+    session = db.session()
+    if session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = keep
     token = _begin_immediate.set(True)
     try:
         db.session.connection()  # emits BEGIN IMMEDIATE, waiting for the lock

@@ -106,6 +106,8 @@ class Storage:
     # -- writing -----------------------------------------------------------------------
     def _tmp_dir(self) -> Path:
         tmp = self.root / TMP_DIR / str(os.getpid())
+        if os.path.isdir(tmp):  # one stat, where a mkdir that finds it raises and is caught
+            return tmp
         try:
             tmp.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -132,8 +134,8 @@ class Storage:
                         raise TooLarge(max_bytes)
                     digest.update(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                # No fsync: a temporary file needs none; place() syncs it once, before it takes
+                # its name, and the folder after.
         except TooLarge:
             path.unlink(missing_ok=True)
             raise
@@ -180,7 +182,8 @@ class Storage:
         pending = self._pending_note(relative)
         try:
             pending.write_text(relative, encoding="utf-8")  # before the name is taken
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.isdir(target.parent):
+                target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
             try:

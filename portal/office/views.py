@@ -113,10 +113,10 @@ def index():
                            contacts=people_service.contacts_by_unit())
 
 
-def _assignment(position: int):
+def _assignment(position: int, with_revisions: bool = True):
     seminar = seminars.current_seminar()
     try:
-        return papers.get_assignment(seminar, position, with_revisions=True)
+        return papers.get_assignment(seminar, position, with_revisions=with_revisions)
     except NotFound:
         abort(404)
 
@@ -124,7 +124,8 @@ def _assignment(position: int):
 @bp.route("/papers/<int:position>", methods=["GET", "POST"])
 def paper(position: int):
     """One paper, for the Office: upload on the unit's behalf (any time), extend, receive."""
-    assignment = _assignment(position)
+    # An upload reads the revisions it needs itself (see the presenter's page).
+    assignment = _assignment(position, with_revisions=request.method != "POST")
     form = UploadForm()
     extension_form = ExtensionForm(prefix="ext")
     status = 200

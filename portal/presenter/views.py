@@ -23,10 +23,11 @@ def papers():
                            labels=paper_service.STATUS_LABELS)
 
 
-def _own_assignment(position: int) -> Assignment:
+def _own_assignment(position: int, with_revisions: bool = True) -> Assignment:
     try:
         seminar = current_seminar()
-        assignment = paper_service.get_assignment(seminar, position, with_revisions=True)
+        assignment = paper_service.get_assignment(seminar, position,
+                                                  with_revisions=with_revisions)
     except NotFound:
         abort(404)
     if not policy.may_submit(current_user, assignment):
@@ -36,7 +37,9 @@ def _own_assignment(position: int) -> Assignment:
 
 @bp.route("/papers/<int:position>", methods=["GET", "POST"])
 def paper(position: int):
-    assignment = _own_assignment(position)
+    # An upload reads the revisions it needs itself (its page, shown again when it fails,
+    # loads them after the rollback).
+    assignment = _own_assignment(position, with_revisions=request.method != "POST")
     form = UploadForm()
     if request.method == "POST":
         response, status = handle_upload(assignment, form,

@@ -41,7 +41,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
-from ..database import SQLITE_BUSY_TIMEOUT_MS
+from ..database import SQLITE_BUSY_TIMEOUT_MS, before_sqlite_begin
 from ..extensions import db
 from ..models import MailLog, User
 from .errors import InvalidInput, NotFound
@@ -288,7 +288,10 @@ class _Quiet:
 
 
 _quiet = _Quiet()
-event.listen(Engine, "begin", _quiet.began)
+# Counted before the BEGIN is emitted: counted after a ``BEGIN IMMEDIATE``, a transaction would
+# hold SQLite's write lock while waiting here for a delivery write that waits for that lock,
+# and both would stand still until the write's busy timeout (a second) ran out.
+before_sqlite_begin(_quiet.began)
 event.listen(Engine, "commit", _quiet.ended)
 event.listen(Engine, "rollback", _quiet.ended)
 

@@ -71,6 +71,11 @@ class UploadResult:
     submission: Submission
     duplicate: bool = False  # the same bytes as the current revision: nothing new stored
     reused: int | None = None  # a new revision sharing this earlier revision's stored file
+    # The revision's number and file name as they were committed: what the answer to the
+    # upload says, without a transaction of its own to read them again after the commit
+    # (where it would wait for the delivery of the receipt on SQLite).
+    number: int = 0
+    filename: str = ""
 
 
 def upload(
@@ -101,8 +106,10 @@ def upload(
             raise InvalidDocument(MESSAGES["empty"])
         submission, reused, duplicate = _decide(assignment, received, storage, check, placed)
         if duplicate:
-            return UploadResult(submission=submission, duplicate=True)
+            return UploadResult(submission=submission, duplicate=True, number=submission.number,
+                                filename=submission.original_filename)
         _record(submission, assignment, user, filename, received, arrived, late, reused)
+        number = submission.number
         db.session.commit()
         storage.settle(*placed)  # committed: nothing for a restart to clean up
     except IntegrityError:
@@ -122,7 +129,7 @@ def upload(
     finally:
         received.discard()
         check.discard()
-    return UploadResult(submission=submission, reused=reused)
+    return UploadResult(submission=submission, reused=reused, number=number, filename=filename)
 
 
 def _admit(assignment: Assignment, user: User, filename: str) -> str:
@@ -181,18 +188,18 @@ def _decide(assignment: Assignment, received: Received, storage: Storage, check:
     for attempt in range(2):
         # Bytes this paper never had are checked and converted first, outside the lock (an
         # earlier revision's bytes were checked and converted when they first came).
-        if attempt > 0 or not _on_disk(assignment.submissions, received.sha256, storage):
+        if attempt > 0 or not _on_disk(_with_bytes(assignment, received.sha256),
+                                       received.sha256, storage):
             check.run()
 
         # One upload of this paper at a time from here to the commit (or the rollback).
         lock_row(assignment)
-        revisions = _revisions(assignment)
-        current = revisions[-1] if revisions else None
+        current = _current(assignment)
         if current is not None and current.sha256 == received.sha256:
             db.session.rollback()  # the lock goes; nothing was written
             return current, None, True
         number = (current.number if current is not None else 0) + 1
-        earlier = _on_disk(reversed(revisions), received.sha256, storage)
+        earlier = _on_disk(_with_bytes(assignment, received.sha256), received.sha256, storage)
         if earlier is not None:
             return _reuse(earlier, number), earlier.number, False
         if check.result is not None:
@@ -231,11 +238,20 @@ def _record(submission: Submission, assignment: Assignment, user: User, filename
     notifications.upload_receipt(submission)
 
 
-def _revisions(assignment: Assignment) -> list[Submission]:
-    """The paper's revisions as the database has them now (read under the lock)."""
-    return list(db.session.scalars(
+def _current(assignment: Assignment) -> Submission | None:
+    """The paper's current revision as the database has it now (read under the lock)."""
+    return db.session.scalar(
         select(Submission).where(Submission.assignment_id == assignment.id)
-        .order_by(Submission.number)))
+        .order_by(Submission.number.desc()).limit(1))
+
+
+def _with_bytes(assignment: Assignment, sha256: str) -> list[Submission]:
+    """The paper's revisions with these bytes, latest first, as the database has them now
+    (one query, whatever the number of revisions)."""
+    return list(db.session.scalars(
+        select(Submission).where(Submission.assignment_id == assignment.id,
+                                 Submission.sha256 == sha256)
+        .order_by(Submission.number.desc())))
 
 
 def _check(received: Received, converted_tmp: Path) -> CheckResult:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app, flash, redirect, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,6 +42,10 @@ def handle_upload(assignment: Assignment, form: UploadForm, done_url: str):
                                       "send it again."))
         return None, 400
     upload = form.file.data
+    # The language of the answer, settled before the upload commits: resolved after the
+    # commit, it would load the account again in a transaction of its own (on SQLite, one
+    # that waits for the delivery thread's claim of the receipt the commit hands over).
+    get_locale()
     try:
         result = submissions.upload(assignment, current_user, upload.stream,
                                     upload.filename or "")
@@ -49,10 +54,9 @@ def handle_upload(assignment: Assignment, form: UploadForm, done_url: str):
         return None, error.status
     if result.duplicate:
         flash(_("This file is identical to revision %(n)d; nothing new was stored.",
-                n=result.submission.number), "info")
+                n=result.number), "info")
     else:
-        flash(_("Received: %(name)s (revision %(n)d).",
-                name=result.submission.original_filename, n=result.submission.number),
+        flash(_("Received: %(name)s (revision %(n)d).", name=result.filename, n=result.number),
               "success")
     return redirect(done_url), 302
 

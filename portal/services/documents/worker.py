@@ -46,15 +46,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+_prctl: Any = None  # libc's prctl, found once (the warm checker's children inherit it)
+
+
 def die_with_parent() -> None:
     """End this process when the web worker that started it ends (Linux), so that a worker
     killed in the middle of an upload leaves no checker behind writing into its folder."""
+    global _prctl
     expected = os.environ.get(PARENT_ENV)
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            if _prctl is None:
+                import ctypes
 
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                _prctl = ctypes.CDLL(None, use_errno=True).prctl
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
     if expected and expected.isdigit() and os.getppid() != int(expected):
@@ -150,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve() -> int:
-    die_with_parent()
-    import ctypes  # noqa: F401  (die_with_parent in every child)
+    die_with_parent()  # also finds prctl once, for every child
     import gc
 
     # The point: the checks and the converter imported once, here.
     from portal.services.documents import check, convert  # noqa: F401
+    _warm_up()
     # What is imported stays out of the collector's sight: a child that collects garbage
     # would otherwise touch (and so copy) every page it shares with the checker.
     gc.collect()
@@ -173,6 +179,29 @@ def serve() -> int:
             continue
         answers.write(json.dumps(_check_in_child(request, answers)) + "\n")
         answers.flush()
+
+
+def _warm_up() -> None:
+    """Check and normalise a small PDF made here, once, so that what the first check of a
+    process loads on first use (pikepdf's XMP support and the lxml it imports, compiled
+    patterns) is loaded in the checker and shared by every child, instead of being loaded
+    again in each of them (a fork starts from the checker's state, so every child would be
+    a "first" check). A failure here only leaves the children cold."""
+    import tempfile
+
+    try:
+        import pikepdf
+
+        with tempfile.TemporaryDirectory(prefix="portal-warm-") as folder:
+            src, dst = Path(folder) / "warm.pdf", Path(folder) / "warm-normalised.pdf"
+            with pikepdf.new() as pdf:
+                pdf.add_blank_page(page_size=(595, 842))
+                with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+                    meta["dc:title"] = "warm-up"
+                pdf.save(src)
+            work(src, dst)
+    except Exception:  # noqa: BLE001 - never a reason for the checker not to serve
+        pass
 
 
 def _check_in_child(request: dict[str, Any], answers: Any) -> dict[str, Any]:
