@@ -19,10 +19,22 @@ It prints min/median/max of each, of build/floor, and of each edition's own cost
 process minus the build's, in the same round) over the build, and the peak RSS of each child
 (``os.wait4``), wall-clock and CPU (the machine is shared: CPU time is the steadier
 figure). An edition's own cost is its process's CPU minus the build's in the same round.
-The last line is the checked figures with their targets, and ``met`` or ``NOT met`` (the
-exit status is 0 only when met).
 
-    .venv/bin/python bench/booklet.py [--rounds 5]
+Then the same from the web: a second installation behind gunicorn (4 workers, the project's
+``gunicorn.conf.py``), the Office logged in with a ``requests`` session. Each round runs, in
+this order, the floor (as above), a web build after nothing changed, and a web build after
+paper 6 got a new revision (uploaded untimed with ``flask submissions add``). A web build is
+timed from the POST of the booklet page's "Build the final booklet" form (confirmed, with
+the page's CSRF token; the redirect to the booklet page followed, as a browser does) until
+``/office/booklet/progress``, which the page polls, says the build is no longer running;
+the benchmark reads it every 20 ms (the page itself after 300 ms, then every 500 ms). A
+first few builds warm the workers (each loads the PDF modules on its first build) and are
+printed, not counted.
+
+The last line is the checked figures with their targets, and ``met`` or ``NOT met`` (the
+exit status is 0 only when all are met).
+
+    .venv/bin/python bench/booklet.py [--rounds 5] [--only command|web]
 """
 
 from __future__ import annotations
