@@ -29,7 +29,7 @@ the page's CSRF token; the redirect to the booklet page followed, as a browser d
 ``/office/booklet/progress``, which the page polls, says the build is no longer running;
 the benchmark reads it every 20 ms (the page itself after 300 ms, then every 500 ms). A
 first few builds warm the workers (each loads the PDF modules on its first build) and are
-printed, not counted.
+printed, not counted. After the rounds, the peak memory (VmHWM) of the largest worker.
 
 The last line is the checked figures with their targets, and ``met`` or ``NOT met`` (the
 exit status is 0 only when all are met).
@@ -231,6 +231,14 @@ def command_rounds(rounds: int) -> tuple[str, bool]:
     print(f"command: {line}: {'met' if met else 'NOT met'}")
     return line, met
 
+def worker_peak_mb(pid: int) -> float:
+    """The peak resident memory (VmHWM) of a running process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 WEB_WORKERS = 4  # gunicorn.conf.py's default
 POLL_EVERY = 0.02  # seconds between two reads of the build's progress
 
@@ -313,6 +321,7 @@ def web_rounds(rounds: int) -> tuple[str, bool]:
                       f"{times['web'][-1]:.3f} s ({times['web'][-1] / times['floor'][-1]:.2f}x), "
                       f"web after a paper changed {times['web changed'][-1]:.3f} s "
                       f"({times['web changed'][-1] / times['floor'][-1]:.2f}x)", flush=True)
+            peak = max(worker_peak_mb(pid) for pid in server.worker_pids())
         finally:
             server.stop()
     print(f"web: gunicorn with {WEB_WORKERS} workers (gunicorn.conf.py), SQLite, "
@@ -324,9 +333,11 @@ def web_rounds(rounds: int) -> tuple[str, bool]:
         print(f"{name:12s} wall s: {spread(values)}")
     print(f"web / floor, nothing changed:       {spread(same)}")
     print(f"web changed / floor, paper changed: {spread(changed)}")
-    met = statistics.median(same) <= 2 and statistics.median(changed) <= 2
+    print(f"peak RSS of a worker (VmHWM, after every build): {peak:.0f} MB")
+    met = statistics.median(same) <= 2 and statistics.median(changed) <= 2 and peak < 200
     line = (f"web/floor median {statistics.median(same):.2f} nothing changed, "
-            f"{statistics.median(changed):.2f} a paper changed (target <= 2)")
+            f"{statistics.median(changed):.2f} a paper changed (target <= 2); worker peak "
+            f"{peak:.0f} MB (target < 200)")
     print(f"web: {line}: {'met' if met else 'NOT met'}")
     return line, met
 
