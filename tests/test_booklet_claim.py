@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from portal.services.booklet import build as booklet_service
 from portal.services.booklet import merge
 from portal.services.booklet import progress as build_progress
 
-from .conftest import build_finished, csrf_from
+from .conftest import build_finished, csrf_from, wait_until
 from .test_booklet import add_papers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +174,37 @@ def test_a_failed_build_shows_on_the_page_with_its_reason_until_the_next(app, cl
     assert state["state"] == "done"
     assert state["message"] not in office.get("/office/booklet").get_data(as_text=True) \
         if "message" in state else True
+
+
+def test_every_worker_sees_the_stage_a_build_has_reached(app, client_as, people,
+                                                           monkeypatch):
+    """A build that stays in a stage shows it on every worker's page, however quickly it got
+    there (stages reached within a moment of each other are written together)."""
+    add_papers(app, [1, 2], pages=1)
+    seen = threading.Event()
+
+    def slow_merge(*args, progress, **kwargs):
+        progress("front matter", 0.05)
+        progress("merging", 0.4)
+        seen.wait(60)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(merge, "build_booklet", slow_merge)
+    office = client_as("office")
+    page = office.get("/office/booklet")
+    assert office.post("/office/booklet/build", data={"csrf_token": csrf_from(page.data),
+                                                      "kind": "draft"}).status_code == 302
+    try:
+        def merging() -> dict | None:
+            state = office.get("/office/booklet/progress").json
+            return state if state.get("stage") == "merging" else None
+
+        state = wait_until(merging, timeout=15, message="the stage 'merging' was never shown")
+        assert state["state"] == "running"
+        assert state["stage_label"] == "ghép các tham luận"
+    finally:
+        seen.set()
+    assert build_finished(office)["reason"] == "storage_full"
 
 
 def test_the_command_line_build_respects_the_claim(app, people):

@@ -8,6 +8,7 @@ import re
 import subprocess
 
 import pikepdf
+import pytest
 from sqlalchemy import select
 
 from portal import clock
@@ -128,6 +129,23 @@ def test_final_refuses_fonts_not_embedded_in_vietnamese(app, people, tmp_path):
         assert "phông chữ chưa nhúng" in message and "5. Helvetica" in message
         assert db.session.scalars(select(Booklet)).all() == []
         assert booklet_service.build(seminar, None, draft=True).is_draft
+
+
+def test_preflight_sees_a_converted_pdf_replaced_since_it_last_looked(app, people, tmp_path):
+    """The preflight reads each converted PDF once; a file replaced since then is read again
+    (the page, the command and the build show its fonts as they are now)."""
+    add_papers(app, range(1, 8), pages=1)
+    with app.app_context():
+        seminar = seminars.current_seminar()
+        assert [row.unembedded for row in preflight(seminar)] == [[]] * 7
+        revision = papers.get_assignment(seminar, 3).current_submission
+        plain = docmaker.make_pdf(tmp_path / "plain.pdf", [docmaker.A4], text_per_page=["X"])
+        get_storage().path(revision.normalised_path).write_bytes(plain.read_bytes())
+        rows = preflight(seminar)
+        assert rows[2].unembedded == ["Helvetica"]
+        assert [row.unembedded for i, row in enumerate(rows) if i != 2] == [[]] * 6
+        with pytest.raises(BookletNotReady, match="3. Helvetica"):
+            booklet_service.build(seminar, None, draft=False)
 
 
 def test_office_page_preflight_and_print_editions(app, client_as, people):

@@ -4,7 +4,10 @@ unique across papers (a print shop's RIP may mix up two subsets sharing a tag)."
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -38,9 +41,48 @@ def preflight_pdf(pdf: Pdf, position: int = 0) -> PaperCheck:
     return check
 
 
+# What preflight_pdf found in a file, per file (its path, inode, size, modification and
+# change times): the booklet page, the command's printed preflight and the build's own check read
+# the same converted PDFs, which never change in place (storage places a new file).
+_CHECKS_KEPT = 64
+_checks: dict[tuple, PaperCheck] = {}
+_checks_lock = threading.Lock()
+
+
+def _file_key(path: Path) -> tuple | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (os.fspath(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns)
+
+
+def check_paper(path: Path, position: int = 0, pdf: Pdf | None = None) -> PaperCheck:
+    """``preflight_pdf`` of the paper at ``path`` (``pdf``, when given, is that file already
+    open), scanned once per process for the same file."""
+    key = _file_key(path)
+    with _checks_lock:
+        found = _checks.get(key) if key is not None else None
+    if found is None:
+        if pdf is None:
+            with pikepdf.open(path) as opened:
+                found = preflight_pdf(opened)
+        else:
+            found = preflight_pdf(pdf)
+        if key is not None:
+            with _checks_lock:
+                _checks[key] = found
+                while len(_checks) > _CHECKS_KEPT:
+                    del _checks[next(iter(_checks))]
+    return PaperCheck(position=position, pages=found.pages, sizes=list(found.sizes),
+                      unembedded=list(found.unembedded))
+
+
 def preflight_sources(parts: Sequence[Part], sources: Sequence[Pdf | None]) -> Preflight:
     return Preflight([
-        preflight_pdf(source, part.position)
+        check_paper(part.pdf, part.position, source) if part.pdf is not None
+        else preflight_pdf(source, part.position)
         for part, source in zip(parts, sources, strict=True) if source is not None
     ])
 

@@ -64,12 +64,9 @@ def _unembedded_fonts(revision: Submission, storage: Storage) -> list[str]:
     if not revision.normalised_path or not storage.exists(revision.normalised_path):
         return []
     try:
-        import pikepdf
+        from .fonts import check_paper
 
-        from .fonts import preflight_pdf
-
-        with pikepdf.open(storage.path(revision.normalised_path)) as pdf:
-            return preflight_pdf(pdf).unembedded
+        return check_paper(storage.path(revision.normalised_path)).unembedded
     except Exception:  # noqa: BLE001 - a paper the preflight cannot read shows no fonts
         log.warning("preflight could not read %s", revision.normalised_path)
         return []

@@ -3,10 +3,12 @@
 The claim is the single ``booklet_build`` row. A build takes it with a compare-and-swap
 (``UPDATE … WHERE owner = <the owner seen>``), which one connection wins whatever the
 engine; the loser is refused. The builder beats ``heartbeat_at`` every second from a thread
-of its own and writes its stage there, so every worker shows the same progress. A claim is
-taken over when its heartbeat is older than ``STALE_AFTER`` or when its process is gone from
-this host: a build whose worker was killed is noticed within seconds. A build that fails
-keeps its reason (a code, shown translated, or the refusal's text) until the next build.
+of its own and writes its stage there, so every worker shows the same progress (a stage
+reached within ``REPORT_EVERY`` of the last write goes with the next one: a quick build
+writes its claim a few times, not once per stage). A claim is taken over when its heartbeat
+is older than ``STALE_AFTER`` or when its process is gone from this host: a build whose
+worker was killed is noticed within seconds. A build that fails keeps its reason (a code,
+shown translated, or the refusal's text) until the next build.
 
 The reads and writes here use connections of their own, never the caller's session: a
 progress line or a heartbeat never commits (or waits for) the build's own transaction.
@@ -19,6 +21,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 ROW_ID = 1
 BEAT_EVERY = 1.0  # seconds between heartbeats
 STALE_AFTER = timedelta(seconds=5)  # a heartbeat older than this: the builder is gone
+REPORT_EVERY = 0.25  # seconds: a stage reached sooner after the last write waits for the next
 
 STAGE_LABELS = {
     "queued": _l("waiting to start"),
@@ -102,9 +106,17 @@ class Claim:
     lost: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
     _beater: threading.Thread | None = None
+    _pending: dict = field(default_factory=dict)  # the stage not written yet
+    _written_at: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _write(self, **values) -> bool:
-        """Write to the claim row while it is still ours; False when it was taken over."""
+        """Write to the claim row while it is still ours, with the stage not written yet;
+        False when it was taken over."""
+        with self._lock:
+            values = {**self._pending, **values}
+            self._pending = {}
+            self._written_at = time.monotonic()
         try:
             with self.engine.begin() as conn:
                 done = conn.execute(update(_table).where(
@@ -127,8 +139,15 @@ class Claim:
         self._beater.start()
 
     def report(self, stage: str, fraction: float) -> None:
-        """The build reached ``stage``; refused when another process took the claim over."""
-        self._write(stage=stage, fraction=round(fraction, 2), heartbeat_at=clock.now())
+        """The build reached ``stage``; refused when another process took the claim over.
+
+        Written now unless the claim was written less than ``REPORT_EVERY`` ago (then the
+        next write carries it): a claim written that recently cannot have been taken over."""
+        with self._lock:
+            self._pending = {"stage": stage, "fraction": round(fraction, 2)}
+            due = time.monotonic() - self._written_at >= REPORT_EVERY
+        if due:
+            self._write(heartbeat_at=clock.now())
         if self.lost:
             raise BookletNotReady(FAILURES["died"])
 
