@@ -101,10 +101,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 MIN_CAPACITY = 1
 
 
-def new_token() -> str:
-    return secrets.token_hex(16)
-
-
 class Seminar(db.Model):
     __tablename__ = "seminar"
 
@@ -131,10 +127,6 @@ class Seminar(db.Model):
     )
     closing_minutes: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: clock.now())
-    # A new random token whenever a row the attendee pages show changes (content_version.py):
-    # the same token means the same content, so a page part rendered for it can be reused.
-    content_version: Mapped[str] = mapped_column(String(32), default=lambda: new_token(),
-                                                 server_default="")
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="seminar", order_by="Assignment.position"
@@ -461,3 +453,19 @@ class RateLimitCounter(db.Model):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time, seconds
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+class ContentVersion(db.Model):
+    """One row: a new random token whenever what the attendee pages show changes
+    (content_version.py). The same token means the same content, so a page part rendered for
+    it can be reused. A table of its own, written only as a transaction commits, so that no
+    one holds its lock while waiting for another."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), default=lambda: new_token())

@@ -259,7 +259,7 @@ class Storage:
 
     # -- derived files -----------------------------------------------------------------
     def derived(self, relative: str, make: Callable[[BinaryIO], None],
-                only_one: bool = False) -> BinaryIO:
+                only_one: bool = False, size: int | None = None) -> BinaryIO:
         """The derived file ``relative`` (under ``cache/``), open for reading; ``make`` writes
         it when it is not there yet.
 
@@ -268,15 +268,25 @@ class Storage:
         the same bytes), and the handle returned stays valid whatever happens to the name
         afterwards. With ``only_one``, making it removes the other files of its folder (older
         versions nobody asks for any more; a download still reading one keeps its handle).
-        Raises ``StorageError`` when it cannot be written (the folder is full, say).
+        ``size``, when known, is checked: a file of another size (cut short by a crash) is made
+        again. Raises ``StorageError`` when it cannot be written (the folder is full, say).
         """
         if not relative.startswith(f"{CACHE_DIR}/"):
             raise ValueError(f"not a derived file: {relative!r}")
         target = self.path(relative)
         try:
-            return open(target, "rb")
+            handle = open(target, "rb")
         except FileNotFoundError:
             pass
+        except OSError as error:
+            raise StorageError(str(error)) from error
+        else:
+            if size is None or os.fstat(handle.fileno()).st_size == size:
+                return handle
+            handle.close()
+            log.warning("derived file %s has the wrong size: made again", relative)
+        try:  # the folder first: when it cannot be made, nothing is written for nothing
+            target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StorageError(str(error)) from error
         temp = self.new_temp_path(suffix=".derived")
@@ -285,7 +295,6 @@ class Storage:
                 make(out)
             handle = open(temp, "rb")
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temp, target)
             except BaseException:
                 handle.close()
@@ -297,9 +306,12 @@ class Storage:
             temp.unlink(missing_ok=True)
             raise
         if only_one:
-            for sibling in target.parent.iterdir():
-                if sibling != target and sibling.is_file():
-                    sibling.unlink(missing_ok=True)
+            try:
+                for sibling in target.parent.iterdir():
+                    if sibling != target and sibling.is_file():
+                        sibling.unlink(missing_ok=True)
+            except OSError as error:  # an old version left behind costs only disk space
+                log.warning("could not remove older files next to %s: %s", relative, error)
         return handle
 
     # -- reading -----------------------------------------------------------------------

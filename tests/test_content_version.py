@@ -1,10 +1,11 @@
-"""seminar.content_version: a new token with every change the attendee pages show (so the
-kept content of /materials is never stale), the same token otherwise (so it is kept)."""
+"""The content version: a new token with every change the attendee pages show (so the kept
+content of /materials is never stale), the same token otherwise (so it is kept)."""
 
 from __future__ import annotations
 
 import html
 
+from portal import content_version
 from portal.extensions import db
 from portal.services import accounts, attendance, seminars
 
@@ -13,7 +14,7 @@ from .conftest import EMAILS, add_papers, client_for
 
 def _token(app) -> str:
     with app.app_context():
-        return seminars.current_seminar().content_version
+        return content_version.current()
 
 
 def _materials(client) -> str:
@@ -53,6 +54,8 @@ def test_writes_the_pages_do_not_show_and_rollbacks_keep_the_token(app, people):
         seminar = seminars.current_seminar()
         member = accounts.find_by_email(EMAILS["member"])
         attendance.register(seminar, member)  # the attendee list is not the shared content
+        accounts.set_locale(member, "en")  # nor a person's language, nor their sessions
+        accounts.end_sessions(accounts.find_by_email(EMAILS["presenter"]))
     assert _token(app) == first
 
     with app.app_context():

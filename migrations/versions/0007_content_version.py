@@ -1,10 +1,10 @@
-"""seminar.content_version: a token that changes with what the attendee pages show
+"""content_version: a token that changes with what the attendee pages show
 
 Revision ID: 0007_content_version
 Revises: 0006_capacity
 Create Date: 2026-12-03 15:00:00
 
-Every seminar gets a fresh random token (a database restored from an older backup is upgraded
+One row, with a fresh random token (a database restored from an older backup is upgraded
 with a new one too, so no process can take it for content it has seen).
 """
 import secrets
@@ -20,17 +20,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('seminar', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('content_version', sa.String(length=32), nullable=False,
-                                      server_default=''))
-    seminar = sa.table('seminar', sa.column('id', sa.Integer()),
-                       sa.column('content_version', sa.String()))
-    bind = op.get_bind()
-    for (seminar_id,) in bind.execute(sa.select(seminar.c.id)).all():
-        bind.execute(seminar.update().where(seminar.c.id == seminar_id)
-                     .values(content_version=secrets.token_hex(16)))
+    table = op.create_table(
+        'content_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token', sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_content_version')),
+    )
+    op.bulk_insert(table, [{'id': 1, 'token': secrets.token_hex(16)}])
 
 
 def downgrade():
-    with op.batch_alter_table('seminar', schema=None) as batch_op:
-        batch_op.drop_column('content_version')
+    op.drop_table('content_version')

@@ -13,13 +13,14 @@ from functools import wraps
 from flask import abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from .. import links
+from .. import content_version, links
 from ..policy import can_get_materials
-from ..services import attendance, previews, programme
+from ..services import attendance, previews
 from ..services import materials as service
 from ..services.errors import NotFound
-from ..services.seminars import current_seminar, find_seminar
+from ..services.seminars import current_seminar
 from ..storage import StorageError, content_disposition, get_storage
 from ..web.fragments import render_part
 from .blueprint import bp
@@ -76,6 +77,7 @@ def _print_editions(seminar) -> list[tuple[str, str]]:
 
 @bp.get("/materials")
 def materials():
+    token = content_version.current()  # first: what is rendered below is at least as new
     seminar = _bare_seminar()
     registration = current_user.registration_for(seminar)
     allowed = can_get_materials(current_user, seminar, registration)
@@ -84,20 +86,18 @@ def materials():
     thumbnails = previews.available()
 
     def content() -> dict:
-        loaded = find_seminar(with_revisions=True)
-        return dict(
-            seminar=loaded, allowed=allowed, place=place, print_editions=print_editions,
-            thumbnails=thumbnails, agenda_items=programme.programme(loaded),
-            booklet=service.published_booklet(loaded) if allowed else None,
-            papers=service.papers(loaded, loaded=True) if allowed else [],
-        )
+        return dict(service.page(allowed), allowed=allowed, place=place,
+                    print_editions=print_editions, thumbnails=thumbnails)
 
     # The content is the same for everyone with the same access: it is rendered once per
-    # version of the seminar's content (the page around it, with the menu and the form
-    # tokens, is rendered for each request).
-    version = (seminar.content_version, allowed, place, tuple(print_editions), thumbnails)
-    return render_template("attendee/materials.html",
-                           content=render_part("attendee/_materials.html", version, content))
+    # version of what the pages show (the page around it, with the menu and the form tokens,
+    # is rendered for each request).
+    if token is None:
+        part = Markup(render_template("attendee/_materials.html", **content()))
+    else:
+        part = render_part("attendee/_materials.html",
+                           (token, allowed, place, tuple(print_editions), thumbnails), content)
+    return render_template("attendee/materials.html", content=part)
 
 
 def _revision(seminar, position: int):

@@ -320,6 +320,9 @@ def cancel(seminar: Seminar, user: User, actor: User | None = None) -> Withdrawa
         registration = user.registration_for(seminar)
         if registration is None:
             raise NotRegistered(_l("You are not on the list."))
+        # As it is now: the page may have loaded it before the lock, and someone else's
+        # cancellation may have confirmed it since.
+        registration = _reload(registration)
         result = _withdraw(seminar, registration, actor or user, "attendance.cancel")
         db.session.commit()
     return result

@@ -27,6 +27,8 @@ from ..settings import TIME_ZONE_NAME
 from ..storage import CACHE_DIR, Storage
 from .booklet import build as booklet_service
 from .papers import EXTENSIONS, MIME_TYPES, assignments_with_revisions, get_assignment
+from .programme import programme
+from .seminars import find_seminar
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,21 @@ def papers(seminar: Seminar, *, loaded: bool = False) -> list[PaperItem]:
     presenters = booklet_service.presenter_names(assignments)
     return [PaperItem(assignment=a, revision=a.current_submission, presenter=presenters[a.id])
             for a in assignments]
+
+
+def page(allowed: bool) -> dict:
+    """What the content of /materials shows: the seminar with its agenda and, for those
+    ``allowed``, the papers and the booklet. Read afresh (nothing loaded earlier in the
+    request, such as the person, is taken as it was), so that it is at least as new as the
+    content version read before it."""
+    db.session.expire_all()
+    seminar = find_seminar(with_revisions=True)
+    return dict(
+        seminar=seminar,
+        agenda_items=programme(seminar),
+        booklet=published_booklet(seminar) if allowed else None,
+        papers=papers(seminar, loaded=True) if allowed else [],
+    )
 
 
 def current_revision(seminar: Seminar, position: int) -> Submission | None:
@@ -185,11 +202,17 @@ def zip_archive(plan: ZipPlan, storage: Storage) -> BinaryIO:
     file by the server instead of being generated again, byte by byte, in Python. Raises
     ``StorageError`` when it cannot be written (``zip_stream`` still can)."""
 
+    stream = zip_stream(plan, storage)
+
     def make(out: BinaryIO) -> None:
-        for chunk in zip_stream(plan, storage):
+        for chunk in stream:
             out.write(chunk)
 
-    return storage.derived(f"{ARCHIVE_DIR}/{plan.etag}.zip", make, only_one=True)
+    # Writing it may take a while: the request's read transaction ends first (on SQLite, an
+    # open one would hold back the other writers' checkpoints and the mail thread).
+    db.session.commit()
+    return storage.derived(f"{ARCHIVE_DIR}/{plan.etag}.zip", make, only_one=True,
+                           size=len(stream))
 
 
 def zip_stream(plan: ZipPlan, storage: Storage) -> ZipStream:
