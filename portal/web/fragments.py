@@ -1,7 +1,7 @@
 """Page parts rendered once per process and reused while what they show is unchanged.
 
 A part is kept under its template, the language and the caller's ``version``: a value that
-changes whenever anything the part shows changes (``seminar.content_version`` with the
+changes whenever anything the part shows changes (the ``content_version`` token with the
 person's access, for /materials). Only parts that are the same for everyone with the same
 version belong here: never a form token, a flash message or a person's own data unless it is
 part of the version. Each application keeps its own parts (``app.extensions``).
