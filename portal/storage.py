@@ -123,28 +123,18 @@ class Storage:
         path = Path(name)
         digest = hashlib.sha256()
         size = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while True:
-                    chunk = stream.read(CHUNK)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(max_bytes)
-                    digest.update(chunk)
-                    out.write(chunk)
-                # No fsync: a temporary file needs none; place() syncs it once, before it takes
-                # its name, and the folder after.
-        except TooLarge:
-            path.unlink(missing_ok=True)
-            raise
-        except OSError as error:
-            path.unlink(missing_ok=True)
-            raise StorageError(str(error)) from error
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        with _removed_on_failure(path), os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise TooLarge(max_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+            # No fsync: a temporary file needs none; place() syncs it once, before it takes
+            # its name, and the folder after.
         return Received(path=path, size=size, sha256=digest.hexdigest())
 
     def receive_file(self, source: str | os.PathLike, max_bytes: int | None = None) -> Received:
@@ -290,7 +280,7 @@ class Storage:
         except OSError as error:
             raise StorageError(str(error)) from error
         temp = self.new_temp_path(suffix=".derived")
-        try:
+        with _removed_on_failure(temp):
             with open(temp, "wb") as out:
                 make(out)
             handle = open(temp, "rb")
@@ -299,12 +289,6 @@ class Storage:
             except BaseException:
                 handle.close()
                 raise
-        except OSError as error:
-            temp.unlink(missing_ok=True)
-            raise StorageError(str(error)) from error
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
         if only_one:
             try:
                 for sibling in target.parent.iterdir():
@@ -466,6 +450,20 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _removed_on_failure(path: Path) -> Iterator[None]:
+    """Remove ``path`` when the block fails (nothing partial is left); an ``OSError`` becomes
+    a ``StorageError``."""
+    try:
+        yield
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        raise StorageError(str(error)) from error
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def fsync_dir(folder: Path) -> None:
